@@ -1,0 +1,111 @@
+# jeinit - a PID 1 for containers that fits the allocator to the cgroup.
+# `make help` lists the targets.
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+           -Wno-missing-field-initializers
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+              -Isrc -MMD -MP $(CFLAGS)
+LDLIBS_DYN    := -lyajl -lcgroup
+LDLIBS_STATIC := -l:libyajl_s.a -l:libcgroup.a -lpthread
+
+# Modules of the init (everything but main) and of the agent.
+CORE := util parse config json log signals spawn loop proctree supervisor \
+        cgroup_parse procfs_parse
+CORE_OBJS   := $(CORE:%=$(BUILD)/%.o)
+MAIN_OBJ    := $(BUILD)/jeinit.o
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+FUZZERS    := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+
+.PHONY: all static test unit sanitize lint fuzz fuzz-smoke bench demo install clean deps help
+all: $(BUILD)/jeinit
+
+help:
+	@echo "make            build $(BUILD)/jeinit and the agent"
+	@echo "make static     fully static $(BUILD)/static/jeinit"
+	@echo "make test       all tests (unit, bats); tests/run.sh for tiers"
+	@echo "make sanitize   ASan+UBSan build, then the tests against it"
+	@echo "make lint       clang-format check, cppcheck, clang-tidy"
+	@echo "make fuzz       each fuzz harness for FUZZ_SECONDS (default 300)"
+	@echo "make bench      benchmarks in tests/bench/"
+	@echo "make demo       the fragmentation demo: glibc vs jemalloc vs jeinit"
+	@echo "make deps       apt-get the build and test dependencies"
+	@echo "make install    PREFIX=$(PREFIX)"
+
+$(BUILD)/%.o: src/%.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD):
+	mkdir -p $@ $@/static $@/unit $@/fuzz
+
+$(BUILD)/jeinit: $(CORE_OBJS) $(MAIN_OBJ)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_DYN)
+
+# Fully static, as tini-static: one file to COPY into any image.
+static: $(BUILD)/static/jeinit
+$(BUILD)/static/jeinit: $(CORE_OBJS) $(MAIN_OBJ)
+	$(CC) $(ALL_CFLAGS) -static $(LDFLAGS) -o $@ $^ $(LDLIBS_STATIC)
+	strip --strip-unneeded $@
+
+# C unit tests of the pure modules: each links only what it tests.
+$(BUILD)/unit/%: tests/unit/%.c $(CORE_OBJS) | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(CORE_OBJS) $(LDLIBS_DYN)
+
+unit: $(UNIT_TESTS:%=$(BUILD)/unit/%)
+
+test: all unit helpers
+	JEINIT_BUILD=$(BUILD) tests/run.sh
+
+# ASan+UBSan build of the init and the unit tests, then every test against it.
+sanitize:
+	$(MAKE) BUILD=build-san CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" all unit
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		JEINIT_BUILD=build-san tests/run.sh
+
+LINT_SRC := $(wildcard src/*.c src/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c examples/*/*.c)
+lint:
+	clang-format --dry-run -Werror $(LINT_SRC)
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--inline-suppr --std=c11 -D_GNU_SOURCE -Isrc --suppress=missingIncludeSystem src/
+	clang-tidy --quiet $(wildcard src/*.c) -- -std=gnu11 -D_GNU_SOURCE -Isrc
+
+# libFuzzer harnesses: each parser, FUZZ_SECONDS each (CI: a short smoke).
+FUZZ_SECONDS ?= 300
+FUZZ_CFLAGS  := -std=gnu11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard src/*.c) | $(BUILD)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(filter-out src/jeinit.c src/agent.c,$(wildcard src/*.c)) $(LDLIBS_DYN)
+
+fuzz: $(FUZZERS:%=$(BUILD)/fuzz/%)
+	tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
+
+fuzz-smoke: $(FUZZERS:%=$(BUILD)/fuzz/%)
+	tests/fuzz/run.sh $(BUILD)/fuzz 10
+
+bench: all static
+	tests/bench/init.sh
+
+install: all
+	install -D -m 0755 $(BUILD)/jeinit $(DESTDIR)$(PREFIX)/bin/jeinit
+
+clean:
+	rm -rf build build-san
+
+deps:
+	tests/deps.sh
+
+-include $(wildcard $(BUILD)/*.d)
+
+# Programs the tests run under jeinit.
+HELPERS := sigrec orphans
+$(BUILD)/helpers/%: tests/helpers/%.c
+	@mkdir -p $(BUILD)/helpers
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o $@ $<
+helpers: $(HELPERS:%=$(BUILD)/helpers/%)
+.PHONY: helpers

@@ -1,0 +1,112 @@
+/* util.c - see util.h. */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+int str_copy(char *dst, size_t dstsz, const char *src)
+{
+    size_t n = strlen(src);
+
+    if (dstsz == 0)
+        return -ENAMETOOLONG;
+    if (n >= dstsz) {
+        memcpy(dst, src, dstsz - 1);
+        dst[dstsz - 1] = '\0';
+        return -ENAMETOOLONG;
+    }
+    memcpy(dst, src, n + 1);
+    return 0;
+}
+
+int str_printf(char *dst, size_t dstsz, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(dst, dstsz, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return -EINVAL;
+    return (size_t)n >= dstsz ? -ENAMETOOLONG : 0;
+}
+
+bool str_has_prefix(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static ssize_t read_fd_into(int fd, char *buf, size_t bufsz)
+{
+    size_t used = 0;
+
+    if (bufsz == 0)
+        return -EINVAL;
+    while (used < bufsz - 1) {
+        ssize_t n = read(fd, buf + used, bufsz - 1 - used);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (n == 0)
+            break;
+        used += (size_t)n;
+    }
+    buf[used] = '\0';
+    return (ssize_t)used;
+}
+
+ssize_t read_file_at(int dirfd, const char *name, char *buf, size_t bufsz)
+{
+    cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+    if (fd < 0)
+        return -errno;
+    return read_fd_into(fd, buf, bufsz);
+}
+
+ssize_t read_file(const char *path, char *buf, size_t bufsz)
+{
+    return read_file_at(AT_FDCWD, path, buf, bufsz);
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int64_t clock_ms(clockid_t id)
+{
+    struct timespec ts;
+
+    if (clock_gettime(id, &ts) != 0)
+        return 0;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t now_mono_ms(void)
+{
+    return clock_ms(CLOCK_MONOTONIC);
+}
+
+int64_t now_wall_ms(void)
+{
+    return clock_ms(CLOCK_REALTIME);
+}

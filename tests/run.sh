@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Runs jeinit's tests by tier and ends with one line "N passed, N failed, N skipped".
+#   tests/run.sh                 every tier
+#   tests/run.sh unit init       some tiers
+# Tiers: unit (C tests of pure code), the bats files in tests/bats/ by name
+# (init, cgroup, allocator, monitor, agent, k8s, container), fuzz (a short
+# smoke of each fuzz harness). JEINIT_BUILD picks the build dir (default build).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export JEINIT_BUILD=${JEINIT_BUILD:-build}
+
+passed=0 failed=0 skipped=0
+failures=()
+
+# Reads TAP on stdin, echoes it, and tallies.
+tally() {
+    local name=$1 line
+    while IFS= read -r line; do
+        printf '%s\n' "$line"
+        case $line in
+        "not ok "*) failed=$((failed + 1)); failures+=("$name: ${line#not ok }") ;;
+        "ok "*"# skip"* | "ok "*"# SKIP"*) skipped=$((skipped + 1)) ;;
+        "ok "*) passed=$((passed + 1)) ;;
+        esac
+    done
+}
+
+run_unit() {
+    local t
+    for t in "$JEINIT_BUILD"/unit/test_*; do
+        [ -x "$t" ] || continue
+        echo "# unit: ${t##*/}"
+        # a crash shows as a failed test, not as silence
+        { timeout 120 "$t" || echo "not ok - ${t##*/} exited with status $?"; } 2>&1 | tally "unit/${t##*/}"
+    done
+}
+
+run_bats() {
+    local f=tests/bats/$1.bats
+    echo "# bats: $1"
+    { timeout 1800 bats --tap "$f" || true; } 2>&1 | tally "$1"
+}
+
+run_fuzz() {
+    echo "# fuzz smoke"
+    { make -s fuzz-smoke 2>&1 || echo "not ok - fuzz smoke failed"; } | tally fuzz
+}
+
+tiers=("$@")
+if [ ${#tiers[@]} -eq 0 ]; then
+    tiers=(unit)
+    for f in tests/bats/*.bats; do tiers+=("$(basename "$f" .bats)"); done
+    tiers+=(fuzz)
+fi
+for tier in "${tiers[@]}"; do
+    case $tier in
+    unit) run_unit ;;
+    fuzz) run_fuzz ;;
+    *)
+        if [ -f "tests/bats/$tier.bats" ]; then
+            run_bats "$tier"
+        else
+            echo "not ok - unknown test tier '$tier'" | tally run
+        fi
+        ;;
+    esac
+done
+
+if [ ${#failures[@]} -gt 0 ]; then
+    echo "# failures:"
+    printf '#   %s\n' "${failures[@]}"
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] && [ $((passed + failed)) -gt 0 ]
