@@ -1,0 +1,249 @@
+/* jeinit.c - main(): the life of PID 1, top to bottom.
+ *   1. parse flags and environment (config.c)
+ *   2. block signals, set up the log (signals.c, log.c)
+ *   3. become a reaper (PID 1, or a subreaper with -s)
+ *   4. spawn the program (spawn.c)
+ *   5. supervise: forward, reap, shut down (supervisor.c)
+ *   6. log the exit and leave with the program's code */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "loop.h"
+#include "parse.h"
+#include "signals.h"
+#include "spawn.h"
+#include "supervisor.h"
+#include "util.h"
+#include "version.h"
+
+extern char **environ;
+
+static const char usage_text[] =
+    "Usage: jeinit [OPTIONS] [--] PROGRAM [ARGS...]\n"
+    "       jeinit --inspect | --print-env [OPTIONS]\n"
+    "\n"
+    "Runs PROGRAM as its child: forwards signals, reaps zombies, exits with the\n"
+    "program's code (128+N when killed by signal N), and fits the allocator to\n"
+    "the container's cgroup limits. A drop-in for tini.\n"
+    "\n"
+    "tini's options:\n"
+    "  -h, --help            show this help and exit\n"
+    "  --version             show the version and exit\n"
+    "  -l, --license         show the license and exit\n"
+    "  -s, --subreaper       register as a child subreaper (when not PID 1)\n"
+    "  -g                    send signals to the program's process group\n"
+    "  -e CODE               report exit code CODE as 0 (repeatable)\n"
+    "  -p SIGNAL             signal jeinit gets when its parent dies\n"
+    "  -v                    more verbose (repeatable)\n"
+    "  -w                    warn each time a zombie is reaped\n"
+    "\n"
+    "jeinit's options:\n"
+    "  --grace SECONDS       SIGTERM-to-SIGKILL delay for what the program leaves (10)\n"
+    "  --log-format FORMAT   json, text or auto (text on a tty, json otherwise)\n"
+    "  --inspect             print what jeinit finds (cgroup, limits, allocator) as JSON\n"
+    "  --print-env           print the environment jeinit would give the program\n"
+    "  --cgroup-root DIR     read the cgroup from DIR instead of discovering it\n"
+    "  --proc-root DIR       read /proc from DIR (tests)\n"
+    "  --memory-limit QTY    memory limit when smaller than the cgroup's (512Mi, 2G)\n"
+    "  --cpu-limit QTY       CPU limit when smaller than the cgroup's (1.5, 1500m)\n"
+    "  --profile NAME        balanced, memory or throughput (balanced)\n"
+    "  --workers N           the program pre-forks N worker processes\n"
+    "  --jemalloc PATH|auto|off   libjemalloc to preload (auto)\n"
+    "  --no-agent            do not preload the stats agent\n"
+    "  --agent PATH          libjeinit-agent.so to preload\n"
+    "  --interval SECONDS    memory report interval, 0 disables (10)\n"
+    "  --purge-at PERCENT    ask allocators to purge above this share of the limit (90)\n"
+    "  --pressure-threshold PERCENT  memory pressure (PSI some avg10) that counts as high (20)\n"
+    "\n"
+    "Environment: TINI_SUBREAPER, TINI_KILL_PROCESS_GROUP, TINI_VERBOSITY and the\n"
+    "JEINIT_* variables named in jeinit(1). Flags win over the environment.\n";
+
+static const char license_text[] =
+    "jeinit " JEINIT_VERSION "\n"
+    "MIT License\n"
+    "\n"
+    "Permission is hereby granted, free of charge, to any person obtaining a copy\n"
+    "of this software and associated documentation files (the \"Software\"), to deal\n"
+    "in the Software without restriction, including without limitation the rights\n"
+    "to use, copy, modify, merge, publish, distribute, sublicense, and/or sell\n"
+    "copies of the Software, and to permit persons to whom the Software is\n"
+    "furnished to do so, subject to the following conditions:\n"
+    "\n"
+    "The above copyright notice and this permission notice shall be included in all\n"
+    "copies or substantial portions of the Software.\n"
+    "\n"
+    "THE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR\n"
+    "IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,\n"
+    "FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE\n"
+    "AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER\n"
+    "LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,\n"
+    "OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE\n"
+    "SOFTWARE.\n";
+
+static int print_stdout(const char *text)
+{
+    return write_all(STDOUT_FILENO, text, strlen(text)) == 0 ? 0 : 1;
+}
+
+/* Zombies reach jeinit only as PID 1 or as a registered subreaper. */
+static void become_reaper(const struct config *cfg)
+{
+    if (getpid() == 1)
+        return;
+    if (cfg->subreaper) {
+        if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+            log_msg(LOG_WARN, "subreaper",
+                    "prctl(PR_SET_CHILD_SUBREAPER) failed: %s; zombies will not be reaped",
+                    strerror(errno));
+        return;
+    }
+    log_msg(LOG_WARN, "not_pid1",
+            "jeinit is not running as PID 1 and isn't registered as a child subreaper. "
+            "Zombie processes will not be re-parented to jeinit, so zombie reaping won't work. "
+            "To fix the problem, use the -s option or set the environment variable "
+            "TINI_SUBREAPER to register jeinit as a child subreaper, or run jeinit as PID 1.");
+}
+
+static void log_start(const struct config *cfg, pid_t child)
+{
+    struct jw *w = log_begin(LOG_INFO, "start");
+
+    jw_str(w, "version", JEINIT_VERSION);
+    jw_i64(w, "pid", getpid());
+    jw_i64(w, "child_pid", child);
+    jw_array_open(w, "argv");
+    for (int i = 0; i < cfg->child_argc; i++)
+        jw_str(w, NULL, cfg->child_argv[i]);
+    jw_array_close(w);
+    jw_bool(w, "subreaper", cfg->subreaper && getpid() != 1);
+    jw_double(w, "grace_s", (double)cfg->grace_ms / 1000.0, 1);
+    log_end(w);
+}
+
+static void log_exit(const struct supervisor *s, int code)
+{
+    struct jw *w = log_begin(LOG_INFO, "exit");
+    int st = s->child_status;
+
+    jw_i64(w, "code", code);
+    if (WIFSIGNALED(st)) {
+        jw_str(w, "signal", signal_name(WTERMSIG(st)));
+        jw_i64(w, "signo", WTERMSIG(st));
+    } else {
+        jw_i64(w, "status", WEXITSTATUS(st));
+    }
+    jw_double(w, "runtime_s", (double)(now_mono_ms() - s->started_ms) / 1000.0, 3);
+    jw_u64(w, "reaped", s->reaped_others);
+    jw_bool(w, "killed", s->phase == PHASE_KILL);
+    log_end(w);
+}
+
+/* Reports a bad flag or variable: one line, in the log's format. */
+static int usage_error(const struct config_error *err)
+{
+    if (isatty(STDERR_FILENO)) {
+        char line[CONFIG_MSG_MAX + 16];
+        int n = snprintf(line, sizeof(line), "jeinit: %s\n", err->msg);
+        if (n > 0)
+            (void)write_all(STDERR_FILENO, line, strlen(line));
+        return err->exit_code;
+    }
+    (void)log_setup(STDERR_FILENO, LOG_FORMAT_JSON, 1);
+    log_msg(LOG_ERROR, "usage", "%s", err->msg);
+    log_drain(1000);
+    return err->exit_code;
+}
+
+static int run(struct config *cfg)
+{
+    struct signal_state sig;
+    struct spawn_request req;
+    struct supervisor sup;
+    struct loop loop;
+    const char *what = "";
+    pid_t child, tty_fg;
+    int exec_errno, r, code;
+
+    r = signals_setup(&sig, &what);
+    if (r < 0) {
+        log_msg(LOG_ERROR, "setup", "%s failed: %s", what, strerror(-r));
+        return 1;
+    }
+    r = loop_init(&loop);
+    if (r < 0) {
+        log_msg(LOG_ERROR, "setup", "epoll_create1 failed: %s", strerror(-r));
+        return 1;
+    }
+    become_reaper(cfg);
+    if (cfg->pdeathsig && prctl(PR_SET_PDEATHSIG, cfg->pdeathsig) < 0)
+        log_msg(LOG_WARN, "pdeathsig", "prctl(PR_SET_PDEATHSIG) failed: %s", strerror(errno));
+
+    tty_fg = isatty(STDIN_FILENO) ? tcgetpgrp(STDIN_FILENO) : -1;
+    req = (struct spawn_request){.argv = cfg->child_argv, .envp = environ, .signals = &sig};
+    r = spawn_child(&req, &child, &exec_errno);
+    if (r < 0) {
+        log_msg(LOG_ERROR, "spawn", "fork failed: %s", strerror(-r));
+        return 1;
+    }
+    r = supervisor_init(&sup, cfg, &loop, &sig, child, tty_fg, &what);
+    if (r < 0) {
+        /* Without a loop the child still must not be orphaned: wait for it. */
+        log_msg(LOG_ERROR, "setup", "%s failed: %s; waiting for the program without supervision",
+                what, strerror(-r));
+        int st = 0;
+        while (waitpid(child, &st, 0) < 0 && errno == EINTR)
+            ;
+        return exit_code_for_status(st, cfg);
+    }
+    if (exec_errno) {
+        struct jw *w = log_begin(LOG_ERROR, "exec_failed");
+        char msg[512];
+        (void)snprintf(msg, sizeof(msg), "exec %s failed: %s", cfg->child_argv[0],
+                       strerror(exec_errno));
+        jw_str(w, "msg", msg);
+        jw_str(w, "program", cfg->child_argv[0]);
+        jw_i64(w, "errno", exec_errno);
+        log_end(w);
+    } else {
+        log_start(cfg, child);
+    }
+    supervisor_run(&sup);
+    code = exit_code_for_status(sup.child_status, cfg);
+    if (!exec_errno)
+        log_exit(&sup, code);
+    supervisor_fini(&sup);
+    loop_fini(&loop);
+    return code;
+}
+
+int main(int argc, char *argv[])
+{
+    struct config cfg;
+    struct config_error err;
+    int code;
+
+    if (config_parse(argc, argv, environ, &cfg, &err) < 0)
+        return usage_error(&err);
+    switch (cfg.mode) {
+    case MODE_HELP:
+        return print_stdout(usage_text);
+    case MODE_VERSION:
+        return print_stdout("jeinit " JEINIT_VERSION "\n");
+    case MODE_LICENSE:
+        return print_stdout(license_text);
+    default:
+        break;
+    }
+    (void)log_setup(STDERR_FILENO, cfg.log_format, cfg.verbosity);
+    for (int i = 0; i < cfg.nwarnings; i++)
+        log_msg(LOG_WARN, "config", "%s", cfg.warnings[i]);
+    code = run(&cfg);
+    log_drain(1000);
+    return code;
+}

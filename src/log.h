@@ -1,0 +1,48 @@
+/* log.h - jeinit's log: one line per event on stderr, JSON or text.
+ *
+ * PID 1 must never block or die on its own log: lines are built in a bounded
+ * buffer and queued; the queue is written without blocking (a private
+ * non-blocking open of the same pipe or tty, MSG_DONTWAIT on sockets) and
+ * flushed from the event loop when the descriptor is writable. When the queue
+ * is full, whole lines are dropped and counted, and a "log_dropped" line says
+ * how many once there is room. A closed stderr silences the log. */
+#ifndef JEINIT_LOG_H
+#define JEINIT_LOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "json.h"
+
+enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG, LOG_TRACE };
+
+/* Sets up the output on fd (normally 2). Safe to call again to change the
+ * format and verbosity. Returns 0 or a negative errno (out of memory); the
+ * log then stays silent. */
+int log_setup(int fd, enum log_format format, int verbosity);
+
+bool log_enabled(enum log_level level);
+
+/* Starts a line: ts, level, event are written. Returns NULL when the level
+ * is filtered out; every jw_* call and log_end accept NULL. Only one line is
+ * built at a time. */
+struct jw *log_begin(enum log_level level, const char *event);
+void log_end(struct jw *w);
+
+/* A line with a "msg" field. */
+void log_msg(enum log_level level, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The descriptor to poll for writability while log_pending(), or -1. */
+int log_poll_fd(void);
+bool log_pending(void);
+/* Writes what it can without blocking. */
+void log_flush(void);
+/* At exit: keeps writing for at most timeout_ms. */
+void log_drain(int timeout_ms);
+
+/* Lines dropped since start (queue full or output gone). */
+uint64_t log_dropped(void);
+
+#endif

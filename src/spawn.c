@@ -1,0 +1,72 @@
+/* spawn.c - see spawn.h. */
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "util.h"
+
+int exec_failure_exit_code(int err)
+{
+    return (err == ENOENT || err == ENOTDIR) ? 127 : 126;
+}
+
+/* Runs in the child between fork and exec: only async-signal-safe calls. */
+static void __attribute__((noreturn)) child_exec(const struct spawn_request *req, int errpipe)
+{
+    int err;
+
+    /* Own process group, so that -g and the tty's job control reach the
+     * program's whole group and not jeinit. */
+    (void)setpgid(0, 0);
+    /* Take the terminal's foreground (SIGTTOU is still blocked here, so a
+     * background group may do it). Not a tty, or not ours: nothing to do. */
+    if (isatty(STDIN_FILENO))
+        (void)tcsetpgrp(STDIN_FILENO, getpgrp());
+    signals_restore_for_child(req->signals);
+    execvpe(req->argv[0], req->argv, req->envp);
+    err = errno;
+    while (write(errpipe, &err, sizeof(err)) < 0 && errno == EINTR)
+        ;
+    _exit(exec_failure_exit_code(err));
+}
+
+int spawn_child(const struct spawn_request *req, pid_t *pid, int *exec_errno)
+{
+    int fds[2];
+    int err = 0;
+    ssize_t n;
+    pid_t p;
+
+    *exec_errno = 0;
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return -errno;
+    p = fork();
+    if (p < 0) {
+        int e = errno;
+        (void)close(fds[0]);
+        (void)close(fds[1]);
+        return -e;
+    }
+    if (p == 0) {
+        (void)close(fds[0]);
+        child_exec(req, fds[1]);
+    }
+    (void)close(fds[1]);
+    /* Also from this side, so that a signal for the group cannot arrive
+     * before the child has made it; EACCES after the exec is harmless. */
+    (void)setpgid(p, p);
+    /* The write end closes on a successful exec (O_CLOEXEC): EOF means the
+     * program runs; an int means exec failed with that errno. */
+    do {
+        n = read(fds[0], &err, sizeof(err));
+    } while (n < 0 && errno == EINTR);
+    (void)close(fds[0]);
+    if (n == (ssize_t)sizeof(err))
+        *exec_errno = err ? err : EIO;
+    *pid = p;
+    return 0;
+}

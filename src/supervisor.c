@@ -1,0 +1,332 @@
+/* supervisor.c - see supervisor.h. */
+#include "supervisor.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "parse.h"
+#include "util.h"
+
+/* After SIGKILL, processes in uninterruptible sleep may take a while; PID 1
+ * must not wait for them forever. */
+#define KILL_WAIT_MS 5000
+
+int exit_code_for_status(int wstatus, const struct config *cfg)
+{
+    int code = 1;
+
+    if (WIFEXITED(wstatus))
+        code = WEXITSTATUS(wstatus);
+    else if (WIFSIGNALED(wstatus))
+        code = 128 + WTERMSIG(wstatus);
+    code &= 0xff;
+    if (config_exit_remapped(cfg, code))
+        code = 0;
+    return code;
+}
+
+static void log_signal_event(const char *event, int sig, pid_t to, bool group, enum log_level lvl)
+{
+    struct jw *w = log_begin(lvl, event);
+    const char *name = signal_name(sig);
+
+    jw_str(w, "signal", name ? name : "unknown");
+    jw_i64(w, "signo", sig);
+    jw_i64(w, "to", to);
+    jw_bool(w, "group", group);
+    log_end(w);
+}
+
+/* Signals every process left in our tree: the whole namespace as PID 1,
+ * descendants otherwise. Returns how many (1 when unknown: PID 1's kill(-1)),
+ * 0 when there were none. */
+static int signal_rest(struct supervisor *s, int sig)
+{
+    int n;
+
+    if (s->pid1) {
+        if (kill(-1, sig) == 0)
+            return 1;
+        if (errno != ESRCH)
+            log_msg(LOG_ERROR, "kill", "kill(-1, %s) failed: %s", signal_name(sig),
+                    strerror(errno));
+        return 0;
+    }
+    n = proctree_signal_descendants(&s->tree, s->self, sig);
+    if (n < 0) {
+        log_msg(LOG_ERROR, "kill", "cannot list descendants in /proc: %s", strerror(-n));
+        return 0;
+    }
+    return n;
+}
+
+static void start_kill(struct supervisor *s, const char *reason)
+{
+    struct jw *w;
+
+    if (s->phase == PHASE_KILL)
+        return;
+    s->phase = PHASE_KILL;
+    s->kill_deadline_ms = now_mono_ms() + KILL_WAIT_MS;
+    if (s->child_running)
+        (void)kill(s->cfg->kill_process_group ? -s->child : s->child, SIGKILL);
+    w = log_begin(LOG_WARN, "kill");
+    jw_str(w, "signal", "SIGKILL");
+    jw_str(w, "reason", reason);
+    jw_i64(w, "processes", signal_rest(s, SIGKILL));
+    log_end(w);
+    (void)timer_arm(s->grace_tfd, 0, 0);
+}
+
+static void arm_grace(struct supervisor *s)
+{
+    int r;
+
+    if (s->phase != PHASE_RUN)
+        return;
+    s->phase = PHASE_STOP;
+    s->stop_ms = now_mono_ms();
+    if (s->cfg->grace_ms == 0) {
+        start_kill(s, "grace period is 0");
+        return;
+    }
+    r = timer_arm(s->grace_tfd, s->cfg->grace_ms, 0);
+    if (r < 0) {
+        log_msg(LOG_ERROR, "timer", "timerfd_settime failed: %s; killing now", strerror(-r));
+        start_kill(s, "no grace timer");
+    }
+}
+
+/* The program is gone: whatever it left behind gets SIGTERM, then the
+ * grace period, then SIGKILL. */
+static void terminate_rest(struct supervisor *s, const char *reason)
+{
+    int n;
+    struct jw *w;
+
+    if (s->rest_terminated || s->phase == PHASE_KILL)
+        return;
+    s->rest_terminated = true;
+    n = signal_rest(s, SIGTERM);
+    if (n == 0)
+        return;
+    w = log_begin(LOG_INFO, "terminate");
+    jw_str(w, "signal", "SIGTERM");
+    jw_str(w, "reason", reason);
+    jw_double(w, "grace_s", (double)s->cfg->grace_ms / 1000.0, 1);
+    log_end(w);
+    arm_grace(s);
+}
+
+static void on_program_exit(struct supervisor *s, int status)
+{
+    struct jw *w;
+
+    s->child_running = false;
+    s->child_status = status;
+    /* Give the terminal back to whoever had it, so that the shell that ran
+     * jeinit is not left in the background (SIGTTOU is ignored here). */
+    if (s->tty_fg > 0 && tcgetpgrp(STDIN_FILENO) == s->child)
+        (void)tcsetpgrp(STDIN_FILENO, s->tty_fg);
+    w = log_begin(LOG_DEBUG, "child_exit");
+    jw_i64(w, "pid", s->child);
+    if (WIFSIGNALED(status))
+        jw_str(w, "signal", signal_name(WTERMSIG(status)));
+    else
+        jw_i64(w, "code", WEXITSTATUS(status));
+    log_end(w);
+    terminate_rest(s, "program exited");
+}
+
+static void reap(struct supervisor *s)
+{
+    for (;;) {
+        int status;
+        pid_t pid = waitpid(-1, &status, WNOHANG);
+
+        if (pid == 0)
+            return;
+        if (pid < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == ECHILD)
+                s->no_children = true;
+            else
+                log_msg(LOG_ERROR, "reap", "waitpid failed: %s", strerror(errno));
+            return;
+        }
+        if (pid == s->child && s->child_running) {
+            on_program_exit(s, status);
+            continue;
+        }
+        s->reaped_others++;
+        if (s->cfg->warn_on_reap) {
+            struct jw *w = log_begin(LOG_WARN, "reaped");
+            jw_i64(w, "pid", pid);
+            jw_str(w, "msg", "reaped zombie process");
+            log_end(w);
+        }
+    }
+}
+
+static void forward(struct supervisor *s, int sig)
+{
+    pid_t target = s->cfg->kill_process_group ? -s->child : s->child;
+    enum log_level lvl = sig == SIGWINCH ? LOG_DEBUG : LOG_INFO;
+
+    if (!s->child_running) {
+        /* The program is gone; what is left is being shut down. A second
+         * SIGTERM or SIGINT means "now". */
+        if (sig == SIGTERM || sig == SIGINT)
+            start_kill(s, "signal during shutdown");
+        return;
+    }
+    if (kill(target, sig) < 0 && errno != ESRCH)
+        log_msg(LOG_ERROR, "signal", "kill(%d, %s) failed: %s", (int)target, signal_name(sig),
+                strerror(errno));
+    log_signal_event("signal", sig, s->child, s->cfg->kill_process_group, lvl);
+    if (sig == SIGTERM)
+        arm_grace(s);
+}
+
+static void on_signal(struct loop_source *src, uint32_t events)
+{
+    struct supervisor *s = src->ctx;
+    struct signalfd_siginfo si[16];
+
+    (void)events;
+    for (;;) {
+        ssize_t n = read(src->fd, si, sizeof(si));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN)
+                log_msg(LOG_ERROR, "signal", "read(signalfd) failed: %s", strerror(errno));
+            return;
+        }
+        for (size_t i = 0; i < (size_t)n / sizeof(si[0]); i++) {
+            if (si[i].ssi_signo == SIGCHLD)
+                reap(s);
+            else
+                forward(s, (int)si[i].ssi_signo);
+        }
+        if ((size_t)n < sizeof(si))
+            return;
+    }
+}
+
+static void on_grace(struct loop_source *src, uint32_t events)
+{
+    struct supervisor *s = src->ctx;
+
+    (void)events;
+    timer_ack(src->fd);
+    if (s->phase == PHASE_STOP)
+        start_kill(s, "grace period over");
+}
+
+static void on_log_writable(struct loop_source *src, uint32_t events)
+{
+    (void)src;
+    (void)events;
+    log_flush();
+}
+
+/* Watches the log's descriptor only while lines wait to be written. */
+static void watch_log(struct supervisor *s)
+{
+    bool want = log_pending();
+
+    if (want == s->log_watched)
+        return;
+    if (want) {
+        s->log_src.fd = log_poll_fd();
+        if (s->log_src.fd >= 0 && loop_add(s->loop, &s->log_src, EPOLLOUT) == 0)
+            s->log_watched = true;
+        return;
+    }
+    loop_del(s->loop, &s->log_src);
+    s->log_watched = false;
+}
+
+int supervisor_init(struct supervisor *s, const struct config *cfg, struct loop *loop,
+                    const struct signal_state *sig, pid_t child, pid_t tty_fg, const char **what)
+{
+    int r;
+
+    memset(s, 0, sizeof(*s));
+    s->cfg = cfg;
+    s->loop = loop;
+    s->self = getpid();
+    s->pid1 = s->self == 1;
+    s->child = child;
+    s->child_running = true;
+    s->tty_fg = tty_fg;
+    s->phase = PHASE_RUN;
+    s->started_ms = now_mono_ms();
+    s->tree.procfd = -1;
+    s->grace_tfd = timer_new();
+    if (s->grace_tfd < 0) {
+        *what = "timerfd_create";
+        return s->grace_tfd;
+    }
+    if (!s->pid1 && proctree_open(&s->tree, "/proc") < 0)
+        log_msg(LOG_WARN, "proc", "cannot open /proc (%s): leftover descendants cannot be found",
+                strerror(errno));
+    s->sig_src = (struct loop_source){.fd = sig->sigfd, .cb = on_signal, .ctx = s};
+    s->grace_src = (struct loop_source){.fd = s->grace_tfd, .cb = on_grace, .ctx = s};
+    s->log_src = (struct loop_source){.fd = -1, .cb = on_log_writable, .ctx = s};
+    r = loop_add(loop, &s->sig_src, EPOLLIN);
+    if (r == 0)
+        r = loop_add(loop, &s->grace_src, EPOLLIN);
+    if (r < 0) {
+        *what = "epoll_ctl";
+        return r;
+    }
+    return 0;
+}
+
+void supervisor_run(struct supervisor *s)
+{
+    /* A SIGCHLD may have come before the signalfd was watched. */
+    reap(s);
+    while (s->child_running || !s->no_children) {
+        int timeout = -1;
+
+        if (s->phase == PHASE_KILL) {
+            int64_t left = s->kill_deadline_ms - now_mono_ms();
+            if (left <= 0) {
+                log_msg(LOG_ERROR, "kill",
+                        "processes still alive %d ms after SIGKILL (uninterruptible sleep?); "
+                        "exiting without them",
+                        KILL_WAIT_MS);
+                break;
+            }
+            timeout = (int)left;
+        }
+        watch_log(s);
+        if (loop_run_once(s->loop, timeout) < 0) {
+            log_msg(LOG_ERROR, "loop", "epoll_wait failed: %s", strerror(errno));
+            /* Never spin: pause, then reap directly so exits are still seen. */
+            (void)usleep(100 * 1000);
+            reap(s);
+        }
+        if (!s->child_running && !s->no_children)
+            reap(s);
+    }
+    if (s->log_watched)
+        loop_del(s->loop, &s->log_src);
+}
+
+void supervisor_fini(struct supervisor *s)
+{
+    if (s->grace_tfd >= 0)
+        (void)close(s->grace_tfd);
+    proctree_close(&s->tree);
+}

@@ -1,0 +1,80 @@
+# Shared by the bats files: where the binaries are, and how to run jeinit so
+# that whatever a test starts dies with it.
+bats_require_minimum_version 1.5.0
+
+ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+BUILD=$ROOT/${JEINIT_BUILD:-build}
+JEINIT=$BUILD/jeinit
+AGENT=$BUILD/libjeinit-agent.so
+SIGREC=$BUILD/helpers/sigrec
+ORPHANS=$BUILD/helpers/orphans
+FIXTURES=$ROOT/tests/fixtures
+
+# jeinit as PID 1 of a new pid namespace: everything it leaves dies with the
+# namespace, and timeout bounds a test that hangs.
+pid1() {
+    timeout "${TIMEOUT:-60}" unshare --pid --fork --mount-proc --kill-child "$JEINIT" "$@"
+}
+
+# jeinit as an ordinary process, inside a throw-away pid namespace whose
+# PID 1 is a shell, so that it is not PID 1 but nothing can leak.
+not_pid1() {
+    timeout "${TIMEOUT:-60}" unshare --pid --fork --mount-proc --kill-child \
+        sh -c '"$@"; rc=$?; exit $rc' sh "$JEINIT" "$@"
+}
+
+# The JSON log lines of an event, from $stderr (set by run --separate-stderr).
+events() {
+    printf '%s\n' "$stderr" | jq -c --arg e "$1" 'select(.event == $e)'
+}
+
+# Fails unless every stderr line is a JSON object with ts, level and event.
+assert_json_log() {
+    local bad
+    bad=$(printf '%s\n' "$stderr" | grep -v '^$' |
+        jq -R 'try (fromjson | select(.ts and .level and .event) | empty) catch "bad"' |
+        grep -c bad || true)
+    [ "$bad" -eq 0 ] || {
+        echo "non-JSON log lines: $bad" >&2
+        printf '%s\n' "$stderr" >&2
+        return 1
+    }
+}
+
+# Waits up to $2 seconds (default 5) for file $1 to contain pattern $3.
+wait_for_line() {
+    local file=$1 pattern=$3 i
+    for ((i = 0; i < ${2:-5} * 20; i++)); do
+        grep -q -- "$pattern" "$file" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "timed out waiting for '$pattern' in $file" >&2
+    cat "$file" >&2 2>/dev/null
+    return 1
+}
+
+require_root() {
+    [ "$(id -u)" -eq 0 ] || skip "needs root (unshare, cgroups)"
+}
+
+# Host pid of the first process named jeinit below pid $1 (as started by
+# `pid1 ... &`); waits up to 5 s for it to appear.
+jeinit_pid() {
+    local i queue p kids
+    for ((i = 0; i < 100; i++)); do
+        queue=("$1")
+        while [ ${#queue[@]} -gt 0 ]; do
+            p=${queue[0]}
+            queue=("${queue[@]:1}")
+            if [ "$(cat "/proc/$p/comm" 2>/dev/null)" = jeinit ]; then
+                echo "$p"
+                return 0
+            fi
+            kids=$(cat /proc/"$p"/task/*/children 2>/dev/null) || true
+            for k in $kids; do queue+=("$k"); done
+        done
+        sleep 0.05
+    done
+    echo "no jeinit below $1" >&2
+    return 1
+}

@@ -1,0 +1,347 @@
+#!/usr/bin/env bats
+# jeinit as an init: tini's flags and exit codes, signal forwarding, reaping,
+# shutdown that leaves nothing behind, ttys, and a log that never blocks.
+load helpers
+
+setup() {
+    [ -x "$JEINIT" ] || skip "build first: make"
+    require_root
+    LOG=$BATS_TEST_TMPDIR/log
+    REC=$BATS_TEST_TMPDIR/rec
+}
+
+# --- exit codes -----------------------------------------------------------
+
+@test "exit code of the program is jeinit's" {
+    for code in 0 3 255; do
+        run pid1 --log-format json -- sh -c "exit $code"
+        [ "$status" -eq "$code" ]
+    done
+}
+
+@test "a program killed by signal N gives 128+N" {
+    run pid1 -- sh -c 'kill -KILL $$'
+    [ "$status" -eq 137 ]
+    run pid1 -- sh -c 'kill -TERM $$'
+    [ "$status" -eq 143 ]
+    run pid1 -- sh -c 'kill -USR1 $$'
+    [ "$status" -eq 138 ]
+}
+
+@test "program not found gives 127 and names it" {
+    run -127 --separate-stderr pid1 --log-format json -- /nonexistent/prog
+    [ "$status" -eq 127 ]
+    events exec_failed | jq -e '.program == "/nonexistent/prog" and (.msg | test("No such file"))'
+    run -127 pid1 -- no-such-program-anywhere
+    [ "$status" -eq 127 ]
+}
+
+@test "a program that cannot be executed gives 126" {
+    printf 'not a program\n' >"$BATS_TEST_TMPDIR/plain"
+    chmod 0644 "$BATS_TEST_TMPDIR/plain"
+    run pid1 -- "$BATS_TEST_TMPDIR/plain"
+    [ "$status" -eq 126 ]
+    run pid1 -- "$BATS_TEST_TMPDIR"
+    [ "$status" -eq 126 ]
+}
+
+@test "-e remaps exit codes to 0, repeatable, signals included" {
+    run pid1 -e 3 -- sh -c 'exit 3'
+    [ "$status" -eq 0 ]
+    run pid1 -e 3 -e 4 -- sh -c 'exit 4'
+    [ "$status" -eq 0 ]
+    run pid1 -e 3 -- sh -c 'exit 5'
+    [ "$status" -eq 5 ]
+    run pid1 -e 143 -- sh -c 'kill -TERM $$'
+    [ "$status" -eq 0 ]
+    run pid1 -e3 -- sh -c 'exit 3'
+    [ "$status" -eq 0 ]
+}
+
+# --- flags and environment ------------------------------------------------
+
+@test "-h, --version and -l print and exit 0" {
+    run "$JEINIT" -h
+    [ "$status" -eq 0 ]
+    [[ $output == *"Usage: jeinit"* ]]
+    run "$JEINIT" --version
+    [ "$status" -eq 0 ]
+    [[ $output =~ ^jeinit\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
+    run "$JEINIT" -l
+    [ "$status" -eq 0 ]
+    [[ $output == *"MIT License"* ]]
+}
+
+@test "bad flags: one line naming the input, exit 1, nothing started" {
+    run --separate-stderr "$JEINIT" -x -- sh -c 'touch '"$BATS_TEST_TMPDIR/ran"
+    [ "$status" -eq 1 ]
+    [ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
+    printf '%s\n' "$stderr" | jq -e '.level == "error" and (.msg | contains("-x"))'
+    [ ! -e "$BATS_TEST_TMPDIR/ran" ]
+
+    run --separate-stderr "$JEINIT" -e 256 -- true
+    [ "$status" -eq 1 ]
+    [[ $stderr == *"-e"*"256"*"0-255"* ]]
+    run --separate-stderr "$JEINIT" -e abc -- true
+    [ "$status" -eq 1 ]
+    run --separate-stderr "$JEINIT" -p SIGNOPE -- true
+    [ "$status" -eq 1 ]
+    [[ $stderr == *"-p"*"SIGNOPE"* ]]
+    run --separate-stderr "$JEINIT" --grace
+    [ "$status" -eq 1 ]
+    [[ $stderr == *"--grace"*"needs a value"* ]]
+    run --separate-stderr "$JEINIT" --grace=soon -- true
+    [ "$status" -eq 1 ]
+    run --separate-stderr "$JEINIT" --log-format=xml -- true
+    [ "$status" -eq 1 ]
+    [[ $stderr == *"json, text or auto"* ]]
+    run --separate-stderr "$JEINIT" --bogus -- true
+    [ "$status" -eq 1 ]
+    [[ $stderr == *"--bogus"* ]]
+    run --separate-stderr "$JEINIT"
+    [ "$status" -eq 1 ]
+    [[ $stderr == *"no PROGRAM"* ]]
+}
+
+@test "bad values of the init's own variables stop it; tuning variables only warn" {
+    JEINIT_GRACE=soon run --separate-stderr "$JEINIT" -- true
+    [ "$status" -eq 1 ]
+    [[ $stderr == *JEINIT_GRACE*soon* ]]
+    TINI_VERBOSITY=loud run --separate-stderr "$JEINIT" -- true
+    [ "$status" -eq 1 ]
+    JEINIT_MEMORY_LIMIT=lots run --separate-stderr pid1 --log-format json -- sh -c 'exit 7'
+    [ "$status" -eq 7 ]
+    events config | jq -e '.level == "warn" and (.msg | contains("JEINIT_MEMORY_LIMIT"))'
+}
+
+@test "options after PROGRAM belong to PROGRAM" {
+    run --separate-stderr pid1 echo -v -e 3
+    [ "$status" -eq 0 ]
+    [ "$output" = "-v -e 3" ]
+}
+
+@test "-p sets the parent-death signal: jeinit gets it when its parent dies" {
+    # sh is jeinit's parent; when sh exits, jeinit gets SIGUSR1 and forwards it.
+    timeout 30 unshare --pid --fork --mount-proc --kill-child sh -c "
+        sh -c '\"$JEINIT\" --log-format json -p SIGUSR1 -- \"$SIGREC\" \"$REC\" 2>\"$LOG\" & sleep 0.5; exit 0'
+        sleep 1; kill -TERM \$(pgrep -x sigrec) 2>/dev/null; sleep 0.3"
+    grep -qx SIGUSR1 "$REC"
+}
+
+@test "verbosity: -v adds debug lines, TINI_VERBOSITY=0 keeps only errors" {
+    run --separate-stderr pid1 --log-format json -vv -- true
+    [ -n "$(events child_exit)" ]
+    TINI_VERBOSITY=0 run --separate-stderr pid1 --log-format json -- true
+    [ "$status" -eq 0 ]
+    [ -z "$stderr" ]
+    JEINIT_VERBOSITY=2 run --separate-stderr pid1 --log-format json -- true
+    [ -n "$(events child_exit)" ]
+}
+
+# --- signals --------------------------------------------------------------
+
+@test "forwards TERM INT HUP USR1 USR2 WINCH QUIT, each once, in order" {
+    pid1 --log-format json -- "$SIGREC" "$REC" 2>"$LOG" &
+    runner=$!
+    wait_for_line "$REC" 5 ready
+    jpid=$(jeinit_pid "$runner")
+    for sig in INT HUP USR1 USR2 WINCH QUIT TERM; do
+        kill -s "$sig" "$jpid"
+        wait_for_line "$REC" 5 "^SIG$sig\$"
+    done
+    wait "$runner"
+    [ "$(grep -c '^SIG' "$REC")" -eq 7 ]
+    [ "$(grep '^SIG' "$REC" | tr '\n' ' ')" = "SIGINT SIGHUP SIGUSR1 SIGUSR2 SIGWINCH SIGQUIT SIGTERM " ]
+    stderr=$(cat "$LOG")
+    events signal | jq -s -e 'map(select(.signal == "SIGUSR2")) | length == 1 and .[0].to == 2'
+}
+
+@test "a signal sent to PID 1 from inside the container reaches the program" {
+    # SIG_DFL signals to a namespace init are dropped by the kernel unless
+    # blocked or handled: jeinit must block them, then forward.
+    run pid1 -- sh -c 'kill -USR1 1; sleep 5; exit 0'
+    [ "$status" -eq 138 ]
+}
+
+@test "-g signals the program's whole process group" {
+    script='sh -c "trap \"echo grandchild >> $1; exit 0\" USR1; while :; do sleep 0.05; done" & 
+            trap "" USR1; while :; do sleep 0.05; [ -s "$1" ] && exit 0; done'
+    pid1 -g --log-format json -- sh -c "$script" sh "$REC" 2>"$LOG" &
+    runner=$!
+    sleep 0.5
+    kill -USR1 "$(jeinit_pid "$runner")"
+    wait "$runner"
+    grep -q grandchild "$REC"
+}
+
+@test "TINI_KILL_PROCESS_GROUP does what -g does; without it only the program is signalled" {
+    script='sh -c "trap \"echo grandchild >> $1; exit 0\" USR1; while :; do sleep 0.05; done" &
+            trap "echo child >> $1" USR1; for i in $(seq 40); do sleep 0.05; done; exit 0'
+    TINI_KILL_PROCESS_GROUP=1 pid1 -- sh -c "$script" sh "$REC" 2>"$LOG" &
+    runner=$!
+    sleep 0.5
+    kill -USR1 "$(jeinit_pid "$runner")"
+    wait "$runner"
+    grep -q grandchild "$REC"
+
+    : >"$REC"
+    pid1 -- sh -c "$script" sh "$REC" 2>"$LOG" &
+    runner=$!
+    sleep 0.5
+    kill -USR1 "$(jeinit_pid "$runner")"
+    wait "$runner"
+    grep -q child "$REC"
+    ! grep -q grandchild "$REC"
+}
+
+@test "SIGPIPE, SIGTTIN and SIGTTOU reach the program with their default action" {
+    run pid1 -- sh -c 'yes | head -c 1 >/dev/null; echo ${PIPESTATUS:-ok}'
+    [ "$status" -eq 0 ]
+    # yes must have died of SIGPIPE (141), not looped forever; check via the exit line
+    run pid1 -- sh -c 'kill -PIPE $$'
+    [ "$status" -eq 141 ]
+}
+
+# --- reaping --------------------------------------------------------------
+
+@test "as PID 1: 1,000 orphans reaped, zero zombies left" {
+    run --separate-stderr pid1 --log-format json -- "$ORPHANS" 1000
+    [ "$status" -eq 0 ]
+    [[ $output == *"zombies=0"* ]]
+    events exit | jq -e '.reaped == 1000'
+}
+
+@test "as subreaper (-s): orphans reaped, zero zombies; TINI_SUBREAPER too" {
+    run --separate-stderr not_pid1 --log-format json -s -- "$ORPHANS" 1000
+    [ "$status" -eq 0 ]
+    [[ $output == *"zombies=0"* ]]
+    [ -z "$(events not_pid1)" ]
+    events start | jq -e '.subreaper == true'
+
+    TINI_SUBREAPER= run --separate-stderr not_pid1 --log-format json -- "$ORPHANS" 200
+    [ "$status" -eq 0 ]
+    [[ $output == *"zombies=0"* ]]
+}
+
+@test "neither PID 1 nor subreaper: tini's warning" {
+    run --separate-stderr not_pid1 --log-format json -- true
+    [ "$status" -eq 0 ]
+    events not_pid1 | jq -e '.level == "warn" and (.msg | contains("-s option"))'
+}
+
+@test "-w warns for each reaped zombie" {
+    run --separate-stderr pid1 --log-format json -w -- "$ORPHANS" 3
+    [ "$status" -eq 0 ]
+    [ "$(events reaped | wc -l)" -eq 3 ]
+}
+
+# --- shutdown -------------------------------------------------------------
+
+@test "leftovers get SIGTERM when the program exits, and jeinit waits for them" {
+    start=$(date +%s%N)
+    run --separate-stderr pid1 --log-format json -- sh -c \
+        "sh -c 'trap \"echo bye >> $REC; exit 0\" TERM; while :; do sleep 0.05; done' & sleep 0.3; exit 4"
+    [ "$status" -eq 4 ]
+    grep -q bye "$REC"
+    events terminate | jq -e '.signal == "SIGTERM"'
+    [ -z "$(events kill)" ]
+    [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 5000 ]
+}
+
+@test "a leftover that ignores SIGTERM is killed after --grace" {
+    start=$(date +%s%N)
+    run --separate-stderr pid1 --log-format json --grace 1 -- sh -c \
+        '(trap "" TERM; exec sleep 100) & sleep 0.2; exit 5'
+    elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+    [ "$status" -eq 5 ]
+    events kill | jq -e '.signal == "SIGKILL" and .reason == "grace period over"'
+    [ "$elapsed" -ge 1000 ]
+    [ "$elapsed" -lt 5000 ]
+}
+
+@test "SIGTERM to jeinit: a program that ignores it is SIGKILLed after the grace (137)" {
+    JEINIT_GRACE=1 pid1 --log-format json -- sh -c 'trap "" TERM; while :; do sleep 0.05; done' 2>"$LOG" &
+    runner=$!
+    sleep 0.4
+    kill -TERM "$(jeinit_pid "$runner")"
+    status=0
+    wait "$runner" || status=$?
+    [ "$status" -eq 137 ]
+    stderr=$(cat "$LOG")
+    events kill | jq -e '.reason == "grace period over"'
+    events exit | jq -e '.code == 137 and .signal == "SIGKILL" and .killed == true'
+}
+
+@test "as subreaper, leftovers are terminated too (tini would leave them running)" {
+    run --separate-stderr timeout 30 unshare --pid --fork --mount-proc --kill-child sh -c "
+        \"$JEINIT\" --log-format json -s -- sh -c 'sleep 100 & exit 0'; rc=\$?
+        sleep 0.2; pgrep -x sleep >/dev/null && echo leftover; exit \$rc"
+    [ "$status" -eq 0 ]
+    [[ $output != *leftover* ]]
+    events terminate | jq -e '.reason == "program exited"'
+}
+
+# --- tty ------------------------------------------------------------------
+
+@test "tty: the program gets its own process group and the terminal's foreground" {
+    command -v script >/dev/null || skip "script(1) from bsdutils is missing"
+    # jeinit in the foreground of a fresh pty; sigrec is stopped from outside
+    (sleep 1; pkill -TERM -x sigrec) &
+    run timeout 30 script -qec "unshare --pid --fork --mount-proc --kill-child $JEINIT -- $SIGREC $REC" /dev/null
+    line=$(grep '^ready' "$REC")
+    pid=$(sed -E 's/.*pid=([0-9]+) .*/\1/' <<<"$line")
+    pgid=$(sed -E 's/.*pgid=([0-9]+).*/\1/' <<<"$line")
+    tpgid=$(sed -E 's/.*tpgid=(-?[0-9]+).*/\1/' <<<"$line")
+    [ "$pgid" = "$pid" ]
+    [ "$tpgid" = "$pgid" ]
+}
+
+@test "tty: text log by default; with tostop neither jeinit nor its caller is stopped" {
+    command -v script >/dev/null || skip "script(1) from bsdutils is missing"
+    # Not in a pid namespace: the calling shell's process group must be
+    # visible for jeinit to hand the terminal back (tini leaves the shell
+    # in the background, stopped by SIGTTOU at its next write).
+    run timeout 30 script -qec "stty tostop; $JEINIT -- sh -c 'sleep 0.3; exit 6'; echo rc=\$?" /dev/null
+    [[ $output == *" info start"* ]]
+    [[ $output == *" info exit"* ]]
+    [[ $output == *"rc=6"* ]]
+}
+
+# --- the log --------------------------------------------------------------
+
+@test "log lines are JSON with RFC 3339 UTC ms timestamps, start and exit carry their fields" {
+    run --separate-stderr pid1 --log-format json -- sh -c 'exit 2'
+    [ "$status" -eq 2 ]
+    assert_json_log
+    printf '%s\n' "$stderr" | jq -e 'select(.ts | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$") | not) | false' >/dev/null || true
+    [ "$(printf '%s\n' "$stderr" | jq -r '.ts' | grep -cvE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$')" -eq 0 ]
+    events start | jq -e '.version and .pid == 1 and .child_pid == 2 and .argv == ["sh","-c","exit 2"]'
+    events exit | jq -e '.code == 2 and .status == 2 and (.runtime_s | type == "number")'
+}
+
+@test "JEINIT_LOG_FORMAT=text gives key=value lines" {
+    JEINIT_LOG_FORMAT=text run --separate-stderr pid1 -- true
+    [[ $stderr == *" info start version="* ]]
+}
+
+@test "a closed stderr changes nothing" {
+    run pid1 --log-format json -- sh -c 'exit 9' 2>&-
+    [ "$status" -eq 9 ]
+}
+
+@test "stderr whose reader is gone (EPIPE) neither kills nor stops jeinit" {
+    run bash -c "timeout 30 unshare --pid --fork --mount-proc --kill-child $JEINIT --log-format json -w -- $ORPHANS 50 2> >(exit 0); echo rc=\$?"
+    [[ $output == *"rc=0"* ]]
+}
+
+@test "a full stderr pipe nobody reads never blocks jeinit" {
+    mkfifo "$BATS_TEST_TMPDIR/fifo"
+    exec 7<>"$BATS_TEST_TMPDIR/fifo"   # a reader that never reads
+    start=$(date +%s%N)
+    run timeout 60 unshare --pid --fork --mount-proc --kill-child "$JEINIT" --log-format json -w -- "$ORPHANS" 6000 2>"$BATS_TEST_TMPDIR/fifo"
+    elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+    exec 7>&-
+    [ "$status" -eq 0 ]
+    [[ $output == *"zombies=0"* ]]
+    [ "$elapsed" -lt 20000 ]
+}
