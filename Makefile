@@ -15,7 +15,8 @@ LDLIBS_DYN    := -lyajl -lcgroup
 LDLIBS_STATIC := -l:libyajl_s.a -l:libcgroup.a -lpthread
 
 # Modules of the init (everything but main) and of the agent.
-CORE := util parse config json log signals spawn loop proctree supervisor \
+CORE := util parse config json log signals spawn loop proctree supervisor cgroup report policy \
+        malloc_conf envplan elfscan allocator tuning inspect \
         cgroup_parse procfs_parse
 CORE_OBJS   := $(CORE:%=$(BUILD)/%.o)
 MAIN_OBJ    := $(BUILD)/jeinit.o

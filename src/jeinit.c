@@ -2,9 +2,11 @@
  *   1. parse flags and environment (config.c)
  *   2. block signals, set up the log (signals.c, log.c)
  *   3. become a reaper (PID 1, or a subreaper with -s)
- *   4. spawn the program (spawn.c)
- *   5. supervise: forward, reap, shut down (supervisor.c)
- *   6. log the exit and leave with the program's code */
+ *   4. read the cgroup, find the allocator, plan the program's environment
+ *      (cgroup.c, allocator.c, tuning.c)
+ *   5. spawn the program (spawn.c)
+ *   6. supervise: forward, reap, shut down (supervisor.c)
+ *   7. log the exit and leave with the program's code */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,8 +14,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "allocator.h"
+#include "cgroup.h"
 #include "config.h"
+#include "envplan.h"
+#include "inspect.h"
 #include "log.h"
+#include "report.h"
+#include "tuning.h"
 #include "loop.h"
 #include "parse.h"
 #include "signals.h"
@@ -110,6 +118,51 @@ static void become_reaper(const struct config *cfg)
             "TINI_SUBREAPER to register jeinit as a child subreaper, or run jeinit as PID 1.");
 }
 
+/* Everything jeinit learns before the program starts. Static: large, and
+ * alive for the whole run. */
+static struct cgroup cg;
+static struct cgroup_limits limits;
+static struct cgroup_usage usage;
+static struct allocator alloc;
+static struct tuning tuning;
+
+static void gather(const struct config *cfg, const char *agent, struct findings *f)
+{
+    (void)cgroup_discover(&cg, cfg);
+    cgroup_read_limits(&cg, cfg, &limits);
+    allocator_find(cfg, environ, &alloc);
+    tuning_plan(cfg, &limits, &alloc, agent, environ, &tuning);
+    *f = (struct findings){&cg, &limits, &usage, &alloc, &tuning};
+}
+
+static void log_warnings(const struct findings *f)
+{
+    for (int i = 0; i < f->cg->nwarnings; i++)
+        log_msg(LOG_WARN, "cgroup", "%s", f->cg->warnings[i]);
+    for (int i = 0; i < f->alloc->nwarnings; i++)
+        log_msg(LOG_WARN, "allocator", "%s", f->alloc->warnings[i]);
+    for (int i = 0; i < f->tuning->nwarnings; i++)
+        log_msg(LOG_WARN, "tuning", "%s", f->tuning->warnings[i]);
+}
+
+static int inspect(const struct config *cfg)
+{
+    struct findings f;
+    int r;
+
+    gather(cfg, alloc.agent ? alloc.agent_path : NULL, &f);
+    /* the agent is planned as it would be at run time */
+    if (alloc.agent)
+        tuning_plan(cfg, &limits, &alloc, alloc.agent_path, environ, &tuning);
+    if (cfg->mode == MODE_PRINT_ENV)
+        return print_env(STDOUT_FILENO, &tuning) == 0 ? 0 : 1;
+    cgroup_read_usage(&cg, &usage);
+    r = inspect_print(STDOUT_FILENO, &f);
+    if (r == 0)
+        r = write_all(STDOUT_FILENO, "\n", 1);
+    return r == 0 ? 0 : 1;
+}
+
 static void log_start(const struct config *cfg, pid_t child)
 {
     struct jw *w = log_begin(LOG_INFO, "start");
@@ -123,6 +176,12 @@ static void log_start(const struct config *cfg, pid_t child)
     jw_array_close(w);
     jw_bool(w, "subreaper", cfg->subreaper && getpid() != 1);
     jw_double(w, "grace_s", (double)cfg->grace_ms / 1000.0, 1);
+    jw_map_open(w, "cgroup");
+    jw_str(w, "layout", cg_layout_name(cg.layout));
+    jw_str(w, "memory_dir", cg.memory_dir[0] ? cg.memory_dir : NULL);
+    jw_map_close(w);
+    report_limits(w, "limits", &limits, false);
+    report_tuning(w, "allocator", &alloc, &tuning, false);
     log_end(w);
 }
 
@@ -167,6 +226,8 @@ static int run(struct config *cfg)
     struct supervisor sup;
     struct loop loop;
     const char *what = "";
+    struct findings f;
+    char **envp;
     pid_t child, tty_fg;
     int exec_errno, r, code;
 
@@ -184,8 +245,17 @@ static int run(struct config *cfg)
     if (cfg->pdeathsig && prctl(PR_SET_PDEATHSIG, cfg->pdeathsig) < 0)
         log_msg(LOG_WARN, "pdeathsig", "prctl(PR_SET_PDEATHSIG) failed: %s", strerror(errno));
 
+    gather(cfg, NULL, &f);
+    log_warnings(&f);
+    envp = env_build(environ, tuning.changes, tuning.nchanges);
+    if (!envp) {
+        log_msg(LOG_WARN, "tuning", "out of memory building the environment: running the "
+                                     "program with jeinit's own, untuned");
+        envp = environ;
+    }
+
     tty_fg = isatty(STDIN_FILENO) ? tcgetpgrp(STDIN_FILENO) : -1;
-    req = (struct spawn_request){.argv = cfg->child_argv, .envp = environ, .signals = &sig};
+    req = (struct spawn_request){.argv = cfg->child_argv, .envp = envp, .signals = &sig};
     r = spawn_child(&req, &child, &exec_errno);
     if (r < 0) {
         log_msg(LOG_ERROR, "spawn", "fork failed: %s", strerror(-r));
@@ -239,6 +309,10 @@ int main(int argc, char *argv[])
         return print_stdout(license_text);
     default:
         break;
+    }
+    if (cfg.mode == MODE_INSPECT || cfg.mode == MODE_PRINT_ENV) {
+        (void)log_setup(STDERR_FILENO, cfg.log_format, cfg.verbosity);
+        return inspect(&cfg);
     }
     (void)log_setup(STDERR_FILENO, cfg.log_format, cfg.verbosity);
     for (int i = 0; i < cfg.nwarnings; i++)

@@ -1,0 +1,258 @@
+/* allocator.c - see allocator.h. */
+#include "allocator.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "elfscan.h"
+#include "util.h"
+
+#if defined(__x86_64__)
+#define MULTIARCH "x86_64-linux-gnu"
+#elif defined(__aarch64__)
+#define MULTIARCH "aarch64-linux-gnu"
+#elif defined(__i386__)
+#define MULTIARCH "i386-linux-gnu"
+#elif defined(__arm__)
+#define MULTIARCH "arm-linux-gnueabihf"
+#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define MULTIARCH "powerpc64le-linux-gnu"
+#elif defined(__s390x__)
+#define MULTIARCH "s390x-linux-gnu"
+#else
+#define MULTIARCH "unknown-linux-gnu"
+#endif
+
+static const char *const lib_dirs[] = {
+    "/usr/lib/" MULTIARCH, "/lib/" MULTIARCH, "/usr/local/lib", "/usr/lib64", "/lib64",
+    "/usr/lib",            "/lib",
+};
+static const char *const jemalloc_names[] = {"libjemalloc.so.2", "libjemalloc.so.1",
+                                             "libjemalloc.so"};
+
+const char *thp_mode_name(enum thp_mode m)
+{
+    switch (m) {
+    case THP_ALWAYS:
+        return "always";
+    case THP_MADVISE:
+        return "madvise";
+    case THP_NEVER:
+        return "never";
+    case THP_UNKNOWN:
+        break;
+    }
+    return "unknown";
+}
+
+static void alloc_warn(struct allocator *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void alloc_warn(struct allocator *a, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (a->nwarnings >= ALLOC_WARNINGS_MAX)
+        return;
+    va_start(ap, fmt);
+    (void)vsnprintf(a->warnings[a->nwarnings++], sizeof(a->warnings[0]), fmt, ap);
+    va_end(ap);
+}
+
+/* Maps a library and checks it; with want_version, scans for jemalloc's
+ * version. 0, or a negative errno with *why. */
+static int check_library(const char *path, bool want_version, struct allocator *a,
+                         const char **why)
+{
+    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    void *map;
+    int r;
+
+    if (fd < 0) {
+        *why = strerror(errno);
+        return -errno;
+    }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 64) {
+        *why = "not a regular file";
+        return -ENOEXEC;
+    }
+    map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map == MAP_FAILED) {
+        *why = strerror(errno);
+        return -errno;
+    }
+    r = elf_check_shared_object(map, (size_t)st.st_size, why);
+    if (r == 0 && want_version &&
+        jemalloc_version_scan(map, (size_t)st.st_size, &a->major, &a->minor, &a->patch) < 0)
+        a->major = a->minor = a->patch = 0;
+    (void)munmap(map, (size_t)st.st_size);
+    return r;
+}
+
+static bool try_jemalloc(struct allocator *a, const char *path, const char *how)
+{
+    const char *why = "";
+
+    if (access(path, F_OK) != 0)
+        return false;
+    if (check_library(path, true, a, &why) < 0) {
+        alloc_warn(a, "ignoring %s: %s", path, why);
+        return false;
+    }
+    (void)str_copy(a->jemalloc_path, sizeof(a->jemalloc_path), path);
+    a->found_by = how;
+    a->jemalloc = true;
+    if (a->major == 0)
+        alloc_warn(a, "cannot tell the jemalloc version of %s: only version-independent options "
+                      "are set",
+                   path);
+    return true;
+}
+
+/* The directory jeinit runs from (where the Kubernetes init container puts
+ * jemalloc and the agent beside it). */
+static bool exe_dir(char *dir, size_t sz)
+{
+    ssize_t n = readlink("/proc/self/exe", dir, sz - 1);
+    char *slash;
+
+    if (n <= 0)
+        return false;
+    dir[n] = '\0';
+    slash = strrchr(dir, '/');
+    if (!slash)
+        return false;
+    *slash = '\0';
+    return true;
+}
+
+static void search_jemalloc(struct allocator *a)
+{
+    static unsigned char cache[1 << 20];
+    char dir[PATH_MAX], path[PATH_MAX + 32];
+    ssize_t len;
+
+    if (exe_dir(dir, sizeof(dir))) {
+        for (size_t n = 0; n < ARRAY_SIZE(jemalloc_names); n++) {
+            if (str_printf(path, sizeof(path), "%s/%s", dir, jemalloc_names[n]) == 0 &&
+                try_jemalloc(a, path, "next to jeinit"))
+                return;
+        }
+    }
+    for (size_t d = 0; d < ARRAY_SIZE(lib_dirs); d++) {
+        for (size_t n = 0; n < ARRAY_SIZE(jemalloc_names); n++) {
+            if (str_printf(path, sizeof(path), "%s/%s", lib_dirs[d], jemalloc_names[n]) == 0 &&
+                try_jemalloc(a, path, "library directory"))
+                return;
+        }
+    }
+    len = read_file("/etc/ld.so.cache", (char *)cache, sizeof(cache));
+    if (len > 0 && ldcache_lookup(cache, (size_t)len, "libjemalloc.so.2", path, sizeof(path)) == 0)
+        (void)try_jemalloc(a, path, "ld.so.cache");
+}
+
+static void find_agent(const struct config *cfg, struct allocator *a)
+{
+    char dir[PATH_MAX], path[PATH_MAX + 64];
+    const char *why = "";
+    static const char *const rel[] = {"/libjeinit-agent.so", "/../lib/jeinit/libjeinit-agent.so"};
+
+    if (!cfg->agent)
+        return;
+    if (cfg->agent_path) {
+        if (check_library(cfg->agent_path, false, a, &why) == 0) {
+            (void)str_copy(a->agent_path, sizeof(a->agent_path), cfg->agent_path);
+            a->agent = true;
+        } else {
+            alloc_warn(a, "agent %s unusable (%s): no per-process allocator stats",
+                       cfg->agent_path, why);
+        }
+        return;
+    }
+    if (!exe_dir(dir, sizeof(dir)))
+        return;
+    for (size_t i = 0; i < ARRAY_SIZE(rel); i++) {
+        char resolved[PATH_MAX];
+        if (str_printf(path, sizeof(path), "%s%s", dir, rel[i]) < 0)
+            continue;
+        if (access(path, F_OK) != 0 || !realpath(path, resolved))
+            continue;
+        if (check_library(resolved, false, a, &why) < 0) {
+            alloc_warn(a, "agent %s unusable (%s)", resolved, why);
+            continue;
+        }
+        (void)str_copy(a->agent_path, sizeof(a->agent_path), resolved);
+        a->agent = true;
+        return;
+    }
+    alloc_warn(a, "libjeinit-agent.so not found beside %s: no per-process allocator stats "
+                  "(--agent PATH, or --no-agent to silence this)",
+               dir);
+}
+
+static enum thp_mode read_thp(void)
+{
+    char buf[128];
+    ssize_t n = read_file("/sys/kernel/mm/transparent_hugepage/enabled", buf, sizeof(buf));
+
+    if (n <= 0)
+        return THP_UNKNOWN;
+    if (strstr(buf, "[always]"))
+        return THP_ALWAYS;
+    if (strstr(buf, "[madvise]"))
+        return THP_MADVISE;
+    if (strstr(buf, "[never]"))
+        return THP_NEVER;
+    return THP_UNKNOWN;
+}
+
+void allocator_find(const struct config *cfg, char *const envp[], struct allocator *a)
+{
+    const char *preload = env_lookup(envp, "LD_PRELOAD");
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+    memset(a, 0, sizeof(*a));
+    a->host_cpus = cpus > 0 ? (unsigned)cpus : 1;
+    a->thp = read_thp();
+    find_agent(cfg, a);
+
+    if (strcmp(cfg->jemalloc, "off") == 0)
+        return;
+    /* a jemalloc the user preloads is kept, and tuned */
+    if (preload) {
+        char entry[PATH_MAX];
+        for (const char *p = preload; *p;) {
+            size_t n = strcspn(p, ": ");
+            const char *base;
+            if (n > 0 && n < sizeof(entry)) {
+                memcpy(entry, p, n);
+                entry[n] = '\0';
+                base = strrchr(entry, '/');
+                base = base ? base + 1 : entry;
+                if (strncmp(base, "libjemalloc", 11) == 0 &&
+                    try_jemalloc(a, entry, "LD_PRELOAD (the user's)")) {
+                    a->user_preloaded = true;
+                    return;
+                }
+            }
+            p += n;
+            while (*p == ':' || *p == ' ')
+                p++;
+        }
+    }
+    if (strcmp(cfg->jemalloc, "auto") == 0) {
+        search_jemalloc(a);
+        if (!a->jemalloc)
+            alloc_warn(a, "libjemalloc not found (looked beside jeinit, in /usr/lib/" MULTIARCH
+                          " and the other library directories, and in ld.so.cache): tuning glibc "
+                          "malloc instead; install libjemalloc2 for the full effect");
+        return;
+    }
+    if (!try_jemalloc(a, cfg->jemalloc, "--jemalloc / JEINIT_JEMALLOC") && a->nwarnings == 0)
+        alloc_warn(a, "--jemalloc %s: no such file; tuning glibc malloc instead", cfg->jemalloc);
+}

@@ -1,0 +1,186 @@
+/* elfscan.c - see elfscan.h. */
+#include "elfscan.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#define OUR_MACHINE     EM_X86_64
+#define OUR_CACHE_FLAGS 0x0303 /* FLAG_ELF_LIBC6 | FLAG_X8664_LIB64 */
+#elif defined(__aarch64__)
+#define OUR_MACHINE     EM_AARCH64
+#define OUR_CACHE_FLAGS 0x0a03 /* FLAG_ELF_LIBC6 | FLAG_AARCH64_LIB64 */
+#elif defined(__i386__)
+#define OUR_MACHINE     EM_386
+#define OUR_CACHE_FLAGS 0x0003
+#else
+#define OUR_MACHINE     EM_NONE /* unknown: the machine is not checked */
+#define OUR_CACHE_FLAGS 0
+#endif
+
+#if __SIZEOF_POINTER__ == 8
+#define OUR_CLASS ELFCLASS64
+#else
+#define OUR_CLASS ELFCLASS32
+#endif
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define OUR_DATA ELFDATA2LSB
+#else
+#define OUR_DATA ELFDATA2MSB
+#endif
+
+int elf_check_shared_object(const unsigned char *hdr, size_t len, const char **why)
+{
+    uint16_t type, machine;
+
+    if (len < 20 || memcmp(hdr, ELFMAG, SELFMAG) != 0) {
+        *why = "not an ELF file";
+        return -ENOEXEC;
+    }
+    if (hdr[EI_CLASS] != OUR_CLASS) {
+        *why = OUR_CLASS == ELFCLASS64 ? "a 32-bit library, jeinit's programs are 64-bit"
+                                       : "a 64-bit library, jeinit's programs are 32-bit";
+        return -ENOEXEC;
+    }
+    if (hdr[EI_DATA] != OUR_DATA) {
+        *why = "byte order differs from this machine's";
+        return -ENOEXEC;
+    }
+    /* e_type and e_machine sit at the same offsets in both classes */
+    memcpy(&type, hdr + 16, sizeof(type));
+    memcpy(&machine, hdr + 18, sizeof(machine));
+    if (type != ET_DYN) {
+        *why = "not a shared object";
+        return -ENOEXEC;
+    }
+    if (OUR_MACHINE != EM_NONE && machine != OUR_MACHINE) {
+        *why = "built for another CPU architecture";
+        return -ENOEXEC;
+    }
+    return 0;
+}
+
+static bool is_hex(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+static bool is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Reads a decimal of at most 4 digits backwards ending just before end;
+ * returns its start or NULL. */
+static const unsigned char *number_before(const unsigned char *start, const unsigned char *end,
+                                          int *value)
+{
+    const unsigned char *p = end;
+    int v = 0, mult = 1;
+
+    while (p > start && is_digit(p[-1]) && end - p < 4) {
+        p--;
+        v += (p[0] - '0') * mult;
+        mult *= 10;
+    }
+    if (p == end)
+        return NULL;
+    *value = v;
+    return p;
+}
+
+int jemalloc_version_scan(const unsigned char *buf, size_t len, int *major, int *minor, int *patch)
+{
+    /* "MAJ.MIN.PATCH-N-g<40 hex>\0" */
+    for (size_t i = 0; i + 43 <= len; i++) {
+        const unsigned char *g = buf + i, *p;
+        int maj, min, pat, n;
+        size_t h;
+
+        if (g[0] != '-' || g[1] != 'g')
+            continue;
+        for (h = 0; h < 40 && is_hex(g[2 + h]); h++)
+            ;
+        if (h != 40 || (i + 42 < len && g[42] != '\0'))
+            continue;
+        p = number_before(buf, g, &n);
+        if (!p || p == buf || p[-1] != '-')
+            continue;
+        p = number_before(buf, p - 1, &pat);
+        if (!p || p == buf || p[-1] != '.')
+            continue;
+        p = number_before(buf, p - 1, &min);
+        if (!p || p == buf || p[-1] != '.')
+            continue;
+        p = number_before(buf, p - 1, &maj);
+        if (!p)
+            continue;
+        *major = maj;
+        *minor = min;
+        *patch = pat;
+        return 0;
+    }
+    return -ENOENT;
+}
+
+#define CACHE_MAGIC     "glibc-ld.so.cache1.1"
+#define CACHE_HEADER    48
+#define CACHE_ENTRY     24
+
+static uint32_t get32(const unsigned char *p)
+{
+    uint32_t v;
+
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+int ldcache_lookup(const unsigned char *buf, size_t len, const char *name, char *out,
+                   size_t outsz)
+{
+    const unsigned char *base = NULL;
+    size_t mlen = strlen(CACHE_MAGIC), avail;
+    uint32_t nlibs;
+
+    for (size_t i = 0; i + mlen <= len && i < 4096 * 1024; i += 4) {
+        if (memcmp(buf + i, CACHE_MAGIC, mlen) == 0) {
+            base = buf + i;
+            break;
+        }
+    }
+    if (!base)
+        return -EINVAL;
+    avail = len - (size_t)(base - buf);
+    if (avail < CACHE_HEADER)
+        return -EINVAL;
+    nlibs = get32(base + 20);
+    if (nlibs > (avail - CACHE_HEADER) / CACHE_ENTRY)
+        return -EINVAL;
+    for (uint32_t i = 0; i < nlibs; i++) {
+        const unsigned char *e = base + CACHE_HEADER + (size_t)i * CACHE_ENTRY;
+        int32_t flags = (int32_t)get32(e);
+        uint32_t key = get32(e + 4), value = get32(e + 8);
+        const char *k, *v;
+        size_t vlen;
+
+        if (OUR_CACHE_FLAGS && flags != OUR_CACHE_FLAGS)
+            continue;
+        if (key >= avail || value >= avail)
+            continue;
+        k = (const char *)base + key;
+        if (!memchr(k, '\0', avail - key) || strcmp(k, name) != 0)
+            continue;
+        v = (const char *)base + value;
+        if (!memchr(v, '\0', avail - value))
+            continue;
+        vlen = strlen(v);
+        if (vlen + 1 > outsz)
+            return -ENAMETOOLONG;
+        memcpy(out, v, vlen + 1);
+        return 0;
+    }
+    return -ENOENT;
+}

@@ -1,0 +1,199 @@
+/* envplan.c - see envplan.h. */
+#include "envplan.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool is_sep(char c)
+{
+    return c == ':' || c == ' ';
+}
+
+static const char *base_name(const char *p, size_t len, size_t *blen)
+{
+    const char *b = p;
+
+    for (size_t i = 0; i < len; i++)
+        if (p[i] == '/')
+            b = p + i + 1;
+    *blen = len - (size_t)(b - p);
+    return b;
+}
+
+static bool is_jemalloc(const char *p, size_t len)
+{
+    size_t blen;
+    const char *b = base_name(p, len, &blen);
+
+    return blen >= 11 && strncmp(b, "libjemalloc", 11) == 0;
+}
+
+static bool append(char *out, size_t outsz, size_t *len, const char *s, size_t n, char sep)
+{
+    size_t need = n + (*len ? 1 : 0);
+
+    if (*len + need + 1 > outsz)
+        return false;
+    if (*len)
+        out[(*len)++] = sep;
+    memcpy(out + *len, s, n);
+    *len += n;
+    out[*len] = '\0';
+    return true;
+}
+
+static bool list_has(const char *list, const char *s, size_t n)
+{
+    const char *p = list;
+
+    while (p && *p) {
+        size_t len = strcspn(p, ": ");
+        if (len == n && strncmp(p, s, n) == 0)
+            return true;
+        p += len;
+        while (*p && is_sep(*p))
+            p++;
+    }
+    return false;
+}
+
+int preload_merge(const char *existing, const char *const add[], size_t nadd,
+                  bool skip_first_if_jemalloc, char *out, size_t outsz,
+                  const char **user_jemalloc, size_t *user_jemalloc_len)
+{
+    size_t len = 0;
+    const char *p;
+
+    if (outsz == 0)
+        return -ENAMETOOLONG;
+    out[0] = '\0';
+    *user_jemalloc = NULL;
+    *user_jemalloc_len = 0;
+    for (p = existing; p && *p;) {
+        size_t n = strcspn(p, ": ");
+        if (n > 0 && is_jemalloc(p, n) && !*user_jemalloc) {
+            *user_jemalloc = p;
+            *user_jemalloc_len = n;
+        }
+        p += n;
+        while (*p && is_sep(*p))
+            p++;
+    }
+    for (size_t i = 0; i < nadd; i++) {
+        if (!add[i] || !*add[i])
+            continue;
+        if (i == 0 && skip_first_if_jemalloc && *user_jemalloc) {
+            /* the user's jemalloc stays first: it must come before the agent */
+            if (!append(out, outsz, &len, *user_jemalloc, *user_jemalloc_len, ':'))
+                return -ENAMETOOLONG;
+            continue;
+        }
+        if (list_has(out, add[i], strlen(add[i])))
+            continue;
+        if (!append(out, outsz, &len, add[i], strlen(add[i]), ':'))
+            return -ENAMETOOLONG;
+    }
+    for (p = existing; p && *p;) {
+        size_t n = strcspn(p, ": ");
+        if (n > 0 && !list_has(out, p, n) && !append(out, outsz, &len, p, n, ':'))
+            return -ENAMETOOLONG;
+        p += n;
+        while (*p && is_sep(*p))
+            p++;
+    }
+    return 0;
+}
+
+static bool tunables_has(const char *existing, const char *name)
+{
+    size_t n = strlen(name);
+    const char *p = existing;
+
+    while (p && *p) {
+        size_t len = strcspn(p, ":");
+        if (len > n && strncmp(p, name, n) == 0 && p[n] == '=')
+            return true;
+        p += len;
+        if (*p == ':')
+            p++;
+    }
+    return false;
+}
+
+int tunables_merge(const char *existing, const char *const names[], const char *const values[],
+                   size_t n, char *out, size_t outsz)
+{
+    char item[256];
+    size_t len = 0;
+
+    if (outsz == 0)
+        return -ENAMETOOLONG;
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        int k;
+        if (tunables_has(existing, names[i]))
+            continue;
+        k = snprintf(item, sizeof(item), "%s=%s", names[i], values[i]);
+        if (k < 0 || (size_t)k >= sizeof(item) || !append(out, outsz, &len, item, (size_t)k, ':'))
+            return -ENAMETOOLONG;
+    }
+    if (existing && *existing && !append(out, outsz, &len, existing, strlen(existing), ':'))
+        return -ENAMETOOLONG;
+    return 0;
+}
+
+static bool same_key(const char *entry, const char *key)
+{
+    size_t n = strlen(key);
+
+    return strncmp(entry, key, n) == 0 && entry[n] == '=';
+}
+
+char **env_build(char *const envp[], const struct env_change *changes, size_t n)
+{
+    size_t count = 0, extra = 0, out = 0, size = 0;
+    char **env, *strings;
+
+    while (envp && envp[count])
+        count++;
+    for (size_t i = 0; i < n; i++)
+        if (changes[i].value)
+            size += strlen(changes[i].key) + strlen(changes[i].value) + 2;
+    extra = n;
+    /* one block: the pointer array, then the new "KEY=value" strings */
+    env = malloc((count + extra + 1) * sizeof(char *) + size);
+    if (!env)
+        return NULL;
+    strings = (char *)(env + count + extra + 1);
+    for (size_t i = 0; i < count; i++) {
+        bool changed = false;
+        for (size_t j = 0; j < n && !changed; j++)
+            changed = same_key(envp[i], changes[j].key);
+        if (!changed)
+            env[out++] = envp[i];
+    }
+    for (size_t j = 0; j < n; j++) {
+        if (!changes[j].value)
+            continue;
+        int k = sprintf(strings, "%s=%s", changes[j].key, changes[j].value);
+        env[out++] = strings;
+        strings += k + 1;
+    }
+    env[out] = NULL;
+    return env;
+}
+
+bool env_value_is_plain(const char *value)
+{
+    if (!*value)
+        return false;
+    for (const char *p = value; *p; p++) {
+        char c = *p;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              strchr("_./:,=+-@%", c)))
+            return false;
+    }
+    return true;
+}

@@ -1,0 +1,148 @@
+/* inspect.c - see inspect.h. */
+#include "inspect.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "report.h"
+#include "util.h"
+#include "version.h"
+
+void report_tuning(struct jw *w, const char *key, const struct allocator *a,
+                   const struct tuning *t, bool full)
+{
+    char version[32];
+
+    jw_map_open(w, key);
+    jw_str(w, "kind", t->jemalloc ? "jemalloc" : "glibc");
+    if (t->jemalloc) {
+        jw_str(w, "path", a->jemalloc_path);
+        if (a->major) {
+            (void)snprintf(version, sizeof(version), "%d.%d.%d", a->major, a->minor, a->patch);
+            jw_str(w, "version", version);
+        } else {
+            jw_null(w, "version");
+        }
+        jw_str(w, "found_by", a->found_by);
+        jw_str(w, "malloc_conf", t->mc.conf);
+    } else {
+        jw_str(w, "arena_max", t->arena_max[0] ? t->arena_max : NULL);
+        jw_str(w, "glibc_tunables", t->tunables[0] ? t->tunables : NULL);
+    }
+    jw_str(w, "profile", profile_name(t->input.profile));
+    jw_str(w, "agent", a->agent ? a->agent_path : NULL);
+    if (full) {
+        jw_array_open(w, "options");
+        for (size_t i = 0; i < t->policy.n; i++) {
+            const struct policy_option *o = &t->policy.opt[i];
+            bool overridden = false;
+            for (size_t j = 0; j < t->mc.noverridden; j++)
+                overridden |= strcmp(t->mc.overridden[j], o->key) == 0;
+            jw_map_open(w, NULL);
+            jw_str(w, "key", o->key);
+            jw_str(w, "value", o->value);
+            jw_str(w, "reason", o->reason);
+            if (overridden)
+                jw_str(w, "overridden_by", "the user's MALLOC_CONF or JEINIT_MALLOC_CONF");
+            jw_map_close(w);
+        }
+        jw_array_close(w);
+        jw_array_open(w, "notes");
+        for (size_t i = 0; i < t->policy.nnotes; i++)
+            jw_str(w, NULL, t->policy.notes[i]);
+        jw_array_close(w);
+        jw_str(w, "thp", thp_mode_name(a->thp));
+        jw_u64(w, "host_cpus", a->host_cpus);
+        jw_u64(w, "workers", t->input.workers);
+        jw_map_open(w, "environment");
+        for (size_t i = 0; i < t->nchanges; i++)
+            jw_str(w, t->changes[i].key, t->changes[i].value);
+        jw_map_close(w);
+    }
+    jw_map_close(w);
+}
+
+static void warn_list(struct jw *w, const char (*list)[PATH_MAX + 128], int n)
+{
+    for (int i = 0; i < n; i++)
+        jw_str(w, NULL, list[i]);
+}
+
+void report_warnings(struct jw *w, const struct findings *f)
+{
+    jw_array_open(w, "warnings");
+    for (int i = 0; i < f->cg->nwarnings; i++)
+        jw_str(w, NULL, f->cg->warnings[i]);
+    warn_list(w, f->alloc->warnings, f->alloc->nwarnings);
+    for (int i = 0; i < f->tuning->nwarnings; i++)
+        jw_str(w, NULL, f->tuning->warnings[i]);
+    jw_array_close(w);
+}
+
+int inspect_print(int fd, const struct findings *f)
+{
+    yajl_gen g = jw_gen_new(true);
+    struct jw w = {.g = g};
+    const unsigned char *buf;
+    size_t len;
+    int r;
+
+    if (!g)
+        return -ENOMEM;
+    (void)yajl_gen_map_open(g);
+    jw_str(&w, "version", JEINIT_VERSION);
+    report_cgroup(&w, "cgroup", f->cg);
+    report_limits(&w, "limits", f->lim, true);
+    jw_map_open(&w, "usage");
+    report_usage(&w, f->usage, true);
+    jw_map_close(&w);
+    report_events(&w, "events", f->usage);
+    report_pressure(&w, "pressure", f->usage);
+    report_tuning(&w, "allocator", f->alloc, f->tuning, true);
+    report_warnings(&w, f);
+    (void)yajl_gen_map_close(g);
+    if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok) {
+        yajl_gen_free(g);
+        return -EIO;
+    }
+    r = write_all(fd, buf, len);
+    yajl_gen_free(g);
+    return r;
+}
+
+int print_env(int fd, const struct tuning *t)
+{
+    char line[ENV_VALUE_MAX + 128];
+
+    for (size_t i = 0; i < t->nchanges; i++) {
+        const struct env_change *c = &t->changes[i];
+        int n;
+        if (!c->value)
+            continue;
+        if (env_value_is_plain(c->value)) {
+            n = snprintf(line, sizeof(line), "%s=%s\n", c->key, c->value);
+        } else {
+            /* single quotes, each ' written as '\'' */
+            size_t o = 0;
+            o += (size_t)snprintf(line, sizeof(line), "%s='", c->key);
+            for (const char *p = c->value; *p && o + 6 < sizeof(line); p++) {
+                if (*p == '\'') {
+                    memcpy(line + o, "'\\''", 4);
+                    o += 4;
+                } else {
+                    line[o++] = *p;
+                }
+            }
+            line[o++] = '\'';
+            line[o++] = '\n';
+            n = (int)o;
+        }
+        if (n < 0 || (size_t)n >= sizeof(line))
+            return -ENAMETOOLONG;
+        int r = write_all(fd, line, (size_t)n);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}

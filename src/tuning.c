@@ -1,0 +1,118 @@
+/* tuning.c - see tuning.h. */
+#include "tuning.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static void tuning_warn(struct tuning *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tuning_warn(struct tuning *t, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (t->nwarnings >= TUNING_WARNINGS_MAX)
+        return;
+    va_start(ap, fmt);
+    (void)vsnprintf(t->warnings[t->nwarnings++], sizeof(t->warnings[0]), fmt, ap);
+    va_end(ap);
+}
+
+static void change(struct tuning *t, const char *key, const char *value)
+{
+    if (t->nchanges < TUNING_CHANGES_MAX)
+        t->changes[t->nchanges++] = (struct env_change){key, value};
+}
+
+static void plan_preload(struct tuning *t, const struct allocator *a, const char *agent,
+                         char *const envp[])
+{
+    const char *existing = env_lookup(envp, "LD_PRELOAD");
+    const char *add[2] = {t->jemalloc ? a->jemalloc_path : NULL, agent};
+    const char *user_je;
+    size_t user_je_len;
+
+    if (!add[0] && !add[1])
+        return;
+    if (preload_merge(existing, add, 2, true, t->ld_preload, sizeof(t->ld_preload), &user_je,
+                      &user_je_len) < 0) {
+        tuning_warn(t, "LD_PRELOAD would exceed %d bytes: left as it is", ENV_VALUE_MAX);
+        return;
+    }
+    if (!existing || strcmp(existing, t->ld_preload) != 0)
+        change(t, "LD_PRELOAD", t->ld_preload);
+}
+
+static void plan_jemalloc(struct tuning *t, const struct config *cfg)
+{
+    policy_jemalloc(&t->input, &t->policy);
+    malloc_conf_merge(&t->policy, cfg->extra_malloc_conf, cfg->user_malloc_conf, &t->mc);
+    if (t->mc.extra.nbad)
+        tuning_warn(t, "JEINIT_MALLOC_CONF: malformed pair '%s' (expected key:value) passed on "
+                       "as it is",
+                    t->mc.extra.first_bad);
+    if (t->mc.user.nbad)
+        tuning_warn(t, "MALLOC_CONF: malformed pair '%s' (expected key:value) passed on as it is",
+                    t->mc.user.first_bad);
+    if (t->mc.truncated)
+        tuning_warn(t, "MALLOC_CONF with jeinit's options would exceed %d bytes: the user's "
+                       "MALLOC_CONF is passed on alone",
+                    MC_STRING_MAX);
+    if (t->mc.conf[0] && (!cfg->user_malloc_conf || strcmp(cfg->user_malloc_conf, t->mc.conf)))
+        change(t, "MALLOC_CONF", t->mc.conf);
+}
+
+static void plan_glibc(struct tuning *t, char *const envp[])
+{
+    const char *names[POLICY_OPTIONS_MAX], *values[POLICY_OPTIONS_MAX];
+    const char *existing = env_lookup(envp, "GLIBC_TUNABLES");
+    size_t n = 0;
+
+    policy_glibc(&t->input, &t->policy);
+    for (size_t i = 0; i < t->policy.n; i++) {
+        const struct policy_option *o = &t->policy.opt[i];
+        if (strcmp(o->key, "MALLOC_ARENA_MAX") == 0) {
+            /* the user's setting, either way it is written, wins */
+            if (env_lookup(envp, "MALLOC_ARENA_MAX") ||
+                (existing && strstr(existing, "glibc.malloc.arena_max=")))
+                continue;
+            (void)snprintf(t->arena_max, sizeof(t->arena_max), "%s", o->value);
+            change(t, "MALLOC_ARENA_MAX", t->arena_max);
+            continue;
+        }
+        names[n] = o->key;
+        values[n++] = o->value;
+    }
+    if (n == 0)
+        return;
+    if (tunables_merge(existing, names, values, n, t->tunables, sizeof(t->tunables)) < 0) {
+        tuning_warn(t, "GLIBC_TUNABLES would exceed %d bytes: left as it is", ENV_VALUE_MAX);
+        return;
+    }
+    if (!existing || strcmp(existing, t->tunables) != 0)
+        change(t, "GLIBC_TUNABLES", t->tunables);
+}
+
+void tuning_plan(const struct config *cfg, const struct cgroup_limits *lim,
+                 const struct allocator *a, const char *agent, char *const envp[],
+                 struct tuning *t)
+{
+    memset(t, 0, sizeof(*t));
+    t->jemalloc = a->jemalloc;
+    t->input = (struct policy_input){
+        .memory_limit = lim->memory_limit,
+        .memory_unlimited = lim->memory_unlimited,
+        .memory_high = lim->memory_high.present ? lim->memory_high.value : UINT64_MAX,
+        .cpu_millis = lim->cpu_millis,
+        .host_cpus = a->host_cpus,
+        .profile = cfg->profile,
+        .workers = cfg->workers,
+        .thp = a->thp,
+        .jemalloc_major = a->major,
+        .jemalloc_minor = a->minor,
+    };
+    plan_preload(t, a, agent, envp);
+    if (t->jemalloc)
+        plan_jemalloc(t, cfg);
+    else
+        plan_glibc(t, envp);
+}

@@ -1,0 +1,37 @@
+/* tuning.h - from what jeinit found (limits, allocator, the user's
+ * environment) to what the program gets: the policy's options, the merged
+ * MALLOC_CONF, LD_PRELOAD, and the glibc fallback. Pure: envp is read, not
+ * changed; the caller builds the new environment from tuning.changes. */
+#ifndef JEINIT_TUNING_H
+#define JEINIT_TUNING_H
+
+#include "allocator.h"
+#include "cgroup.h"
+#include "config.h"
+#include "envplan.h"
+#include "malloc_conf.h"
+#include "policy.h"
+
+#define TUNING_CHANGES_MAX 6
+#define TUNING_WARNINGS_MAX 4
+
+struct tuning {
+    bool jemalloc;
+    struct policy_input input;
+    struct policy policy;
+    struct mc_merge mc; /* jemalloc only */
+    char ld_preload[ENV_VALUE_MAX];
+    char tunables[ENV_VALUE_MAX];
+    char arena_max[16];
+    size_t nchanges;
+    struct env_change changes[TUNING_CHANGES_MAX];
+    int nwarnings;
+    char warnings[TUNING_WARNINGS_MAX][256];
+};
+
+/* agent: the agent library to preload, or NULL (no agent, or no channel). */
+void tuning_plan(const struct config *cfg, const struct cgroup_limits *lim,
+                 const struct allocator *a, const char *agent, char *const envp[],
+                 struct tuning *t);
+
+#endif
