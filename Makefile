@@ -16,7 +16,7 @@ LDLIBS_STATIC := -l:libyajl_s.a -l:libcgroup.a -lpthread
 
 # Modules of the init (everything but main) and of the agent.
 CORE := util parse config json log signals spawn loop proctree supervisor cgroup report policy \
-        malloc_conf envplan elfscan allocator tuning inspect \
+        malloc_conf envplan elfscan allocator tuning inspect agents diagnosis monitor \
         cgroup_parse procfs_parse
 CORE_OBJS   := $(CORE:%=$(BUILD)/%.o)
 MAIN_OBJ    := $(BUILD)/jeinit.o
@@ -25,7 +25,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 FUZZERS    := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
 .PHONY: all static test unit sanitize lint fuzz fuzz-smoke bench demo install clean deps help
-all: $(BUILD)/jeinit
+all: $(BUILD)/jeinit $(BUILD)/libjeinit-agent.so
 
 help:
 	@echo "make            build $(BUILD)/jeinit and the agent"
@@ -110,3 +110,10 @@ $(BUILD)/helpers/%: tests/helpers/%.c
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o $@ $<
 helpers: $(HELPERS:%=$(BUILD)/helpers/%)
 .PHONY: helpers
+
+# The agent lives in the program's processes: position independent, nothing
+# exported but its constructor, no yajl or libcgroup.
+AGENT_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden -Isrc -O2 -g \
+                -fstack-protector-strong -D_FORTIFY_SOURCE=2
+$(BUILD)/libjeinit-agent.so: src/agent.c src/proto.h | $(BUILD)
+	$(CC) $(AGENT_CFLAGS) -shared -Wl,-z,defs -Wl,-z,now -o $@ src/agent.c -pthread

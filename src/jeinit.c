@@ -14,19 +14,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agents.h"
 #include "allocator.h"
 #include "cgroup.h"
 #include "config.h"
 #include "envplan.h"
 #include "inspect.h"
 #include "log.h"
-#include "report.h"
-#include "tuning.h"
 #include "loop.h"
+#include "monitor.h"
 #include "parse.h"
+#include "report.h"
 #include "signals.h"
 #include "spawn.h"
 #include "supervisor.h"
+#include "tuning.h"
 #include "util.h"
 #include "version.h"
 
@@ -125,14 +127,40 @@ static struct cgroup_limits limits;
 static struct cgroup_usage usage;
 static struct allocator alloc;
 static struct tuning tuning;
+static struct agent_hub hub;
+static struct monitor monitor;
 
+/* After allocator_find: the cgroup, then the plan (agent: its path, or NULL). */
 static void gather(const struct config *cfg, const char *agent, struct findings *f)
 {
     (void)cgroup_discover(&cg, cfg);
     cgroup_read_limits(&cg, cfg, &limits);
-    allocator_find(cfg, environ, &alloc);
     tuning_plan(cfg, &limits, &alloc, agent, environ, &tuning);
     *f = (struct findings){&cg, &limits, &usage, &alloc, &tuning};
+}
+
+/* The program's environment: the tuning's changes, and the agent channel. */
+static char **build_environment(int agent_fd)
+{
+    static char fd_s[16], pid_s[16];
+    struct env_change changes[TUNING_CHANGES_MAX + 2];
+    size_t n = tuning.nchanges;
+    char **envp;
+
+    memcpy(changes, tuning.changes, n * sizeof(changes[0]));
+    if (agent_fd >= 0) {
+        (void)snprintf(fd_s, sizeof(fd_s), "%d", agent_fd);
+        (void)snprintf(pid_s, sizeof(pid_s), "%d", (int)getpid());
+        changes[n++] = (struct env_change){"JEINIT_AGENT_FD", fd_s};
+        changes[n++] = (struct env_change){"JEINIT_AGENT_PID", pid_s};
+    }
+    envp = env_build(environ, changes, n);
+    if (!envp) {
+        log_msg(LOG_WARN, "tuning", "out of memory building the environment: running the "
+                                     "program with jeinit's own, untuned");
+        return environ;
+    }
+    return envp;
 }
 
 static void log_warnings(const struct findings *f)
@@ -150,10 +178,9 @@ static int inspect(const struct config *cfg)
     struct findings f;
     int r;
 
-    gather(cfg, alloc.agent ? alloc.agent_path : NULL, &f);
+    allocator_find(cfg, environ, &alloc);
     /* the agent is planned as it would be at run time */
-    if (alloc.agent)
-        tuning_plan(cfg, &limits, &alloc, alloc.agent_path, environ, &tuning);
+    gather(cfg, alloc.agent && cfg->interval_ms > 0 ? alloc.agent_path : NULL, &f);
     if (cfg->mode == MODE_PRINT_ENV)
         return print_env(STDOUT_FILENO, &tuning) == 0 ? 0 : 1;
     cgroup_read_usage(&cg, &usage);
@@ -200,6 +227,7 @@ static void log_exit(const struct supervisor *s, int code)
     jw_double(w, "runtime_s", (double)(now_mono_ms() - s->started_ms) / 1000.0, 3);
     jw_u64(w, "reaped", s->reaped_others);
     jw_bool(w, "killed", s->phase == PHASE_KILL);
+    monitor_exit_fields(s->monitor, w);
     log_end(w);
 }
 
@@ -228,6 +256,7 @@ static int run(struct config *cfg)
     const char *what = "";
     struct findings f;
     char **envp;
+    bool with_agents = false;
     pid_t child, tty_fg;
     int exec_errno, r, code;
 
@@ -245,14 +274,19 @@ static int run(struct config *cfg)
     if (cfg->pdeathsig && prctl(PR_SET_PDEATHSIG, cfg->pdeathsig) < 0)
         log_msg(LOG_WARN, "pdeathsig", "prctl(PR_SET_PDEATHSIG) failed: %s", strerror(errno));
 
-    gather(cfg, NULL, &f);
-    log_warnings(&f);
-    envp = env_build(environ, tuning.changes, tuning.nchanges);
-    if (!envp) {
-        log_msg(LOG_WARN, "tuning", "out of memory building the environment: running the "
-                                     "program with jeinit's own, untuned");
-        envp = environ;
+    /* The agent channel first: the agent is preloaded only when it exists. */
+    allocator_find(cfg, environ, &alloc);
+    if (alloc.agent && cfg->interval_ms > 0) {
+        r = agents_open(&hub, &loop);
+        if (r < 0)
+            log_msg(LOG_WARN, "agents", "socketpair failed: %s; no per-process allocator stats",
+                    strerror(-r));
+        else
+            with_agents = true;
     }
+    gather(cfg, with_agents ? alloc.agent_path : NULL, &f);
+    log_warnings(&f);
+    envp = build_environment(with_agents ? hub.child_fd : -1);
 
     tty_fg = isatty(STDIN_FILENO) ? tcgetpgrp(STDIN_FILENO) : -1;
     req = (struct spawn_request){.argv = cfg->child_argv, .envp = envp, .signals = &sig};
@@ -271,6 +305,15 @@ static int run(struct config *cfg)
             ;
         return exit_code_for_status(st, cfg);
     }
+    if (with_agents && (r = agents_start(&hub)) < 0)
+        log_msg(LOG_WARN, "agents", "cannot watch the agent channel: %s", strerror(-r));
+    if (!exec_errno && cfg->interval_ms > 0) {
+        r = monitor_init(&monitor, cfg, &cg, &limits, with_agents ? &hub : NULL, &loop);
+        if (r < 0)
+            log_msg(LOG_WARN, "monitor", "memory monitor off: %s", strerror(-r));
+        else
+            sup.monitor = &monitor;
+    }
     if (exec_errno) {
         struct jw *w = log_begin(LOG_ERROR, "exec_failed");
         char msg[512];
@@ -288,6 +331,10 @@ static int run(struct config *cfg)
     if (!exec_errno)
         log_exit(&sup, code);
     supervisor_fini(&sup);
+    if (sup.monitor)
+        monitor_fini(&monitor);
+    if (with_agents)
+        agents_close(&hub);
     loop_fini(&loop);
     return code;
 }

@@ -10,7 +10,7 @@
 
 unsigned policy_cpus(uint64_t cpu_millis)
 {
-    uint64_t c = (cpu_millis + 999) / 1000;
+    uint64_t c = cpu_millis / 1000 + (cpu_millis % 1000 != 0); /* no wrap near UINT64_MAX */
 
     if (c < 1)
         return 1;

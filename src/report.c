@@ -94,7 +94,7 @@ void report_pressure(struct jw *w, const char *key, const struct cgroup_usage *u
 
 void report_usage(struct jw *w, const struct cgroup_usage *u, bool with_stat)
 {
-    jw_u64_or_null(w, "current_bytes", u->current);
+    jw_u64_or_null(w, "usage_bytes", u->current);
     jw_u64_or_null(w, "peak_bytes", u->peak);
     jw_u64_or_null(w, "working_set_bytes", u->working_set);
     jw_u64_or_null(w, "anon_bytes", u->anon);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "monitor.h"
 #include "parse.h"
 #include "util.h"
 
@@ -161,6 +162,7 @@ static void reap(struct supervisor *s)
                 log_msg(LOG_ERROR, "reap", "waitpid failed: %s", strerror(errno));
             return;
         }
+        monitor_on_reaped(s->monitor, pid, status);
         if (pid == s->child && s->child_running) {
             on_program_exit(s, status);
             continue;

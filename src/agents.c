@@ -1,0 +1,241 @@
+/* agents.c - see agents.h. */
+#include "agents.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+/* Per wakeup, so one chatty process cannot keep the loop busy. */
+#define READS_PER_WAKEUP 32
+
+int agents_open(struct agent_hub *h, struct loop *loop)
+{
+    int sv[2], on = 1;
+
+    memset(h, 0, sizeof(*h));
+    h->loop = loop;
+    h->shared_fd = h->child_fd = -1;
+    for (size_t i = 0; i < AGENTS_MAX; i++)
+        h->slots[i].src.fd = -1;
+    if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
+        return -errno;
+    /* the kernel, not the payload, says who sent a registration */
+    if (setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) < 0) {
+        int e = errno;
+        (void)close(sv[0]);
+        (void)close(sv[1]);
+        return -e;
+    }
+    /* the program's end: inherited across exec, and blocking for senders
+     * is the agents' choice (they send with MSG_DONTWAIT) */
+    if (fcntl(sv[1], F_SETFD, 0) < 0) {
+        int e = errno;
+        (void)close(sv[0]);
+        (void)close(sv[1]);
+        return -e;
+    }
+    h->shared_fd = sv[0];
+    h->child_fd = sv[1];
+    return 0;
+}
+
+static void slot_close(struct agent_slot *s)
+{
+    struct agent_hub *h = s->hub;
+
+    if (s->src.fd < 0)
+        return;
+    loop_del(h->loop, &s->src);
+    (void)close(s->src.fd);
+    s->src.fd = -1;
+    s->pid = 0;
+    s->has_stats = s->has_purge = false;
+    h->nused--;
+}
+
+static void on_reply(struct loop_source *src, uint32_t events)
+{
+    struct agent_slot *s = src->ctx;
+    struct agent_reply r;
+
+    if (s->src.fd < 0)
+        return;
+    for (int i = 0; i < READS_PER_WAKEUP; i++) {
+        ssize_t n = recv(s->src.fd, &r, sizeof(r), MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN)
+                break;
+            slot_close(s);
+            return;
+        }
+        if (n == 0) {
+            slot_close(s); /* the process exited or exec'd */
+            return;
+        }
+        if (!agent_reply_valid(&r, n))
+            continue;
+        if (r.type == AGENT_STATS) {
+            s->stats = r;
+            s->has_stats = true;
+        } else if (r.type == AGENT_PURGED) {
+            s->purge = r;
+            s->has_purge = true;
+            s->stats = r; /* a purge reply carries fresh figures too */
+            s->has_stats = true;
+        }
+    }
+    if (events & (EPOLLHUP | EPOLLERR))
+        slot_close(s);
+}
+
+struct agent_slot *agents_find(struct agent_hub *h, pid_t pid)
+{
+    for (size_t i = 0; i < AGENTS_MAX; i++)
+        if (h->slots[i].src.fd >= 0 && h->slots[i].pid == pid)
+            return &h->slots[i];
+    return NULL;
+}
+
+static bool is_seqpacket(int fd)
+{
+    int type = 0;
+    socklen_t len = sizeof(type);
+
+    return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_SEQPACKET;
+}
+
+static void adopt(struct agent_hub *h, pid_t pid, int fd)
+{
+    struct agent_slot *s = agents_find(h, pid);
+
+    if (s)
+        slot_close(s); /* the same pid again: it exec'd, or forked oddly */
+    for (size_t i = 0; !s && i < AGENTS_MAX; i++)
+        if (h->slots[i].src.fd < 0)
+            s = &h->slots[i];
+    if (!s || s->src.fd >= 0) {
+        h->rejected++;
+        if (!h->full_warned) {
+            log_msg(LOG_WARN, "agents", "more than %d processes with agents: pid %d and later "
+                                        "ones go unreported",
+                    AGENTS_MAX, (int)pid);
+            h->full_warned = true;
+        }
+        (void)close(fd);
+        return;
+    }
+    memset(s, 0, sizeof(*s));
+    s->hub = h;
+    s->pid = pid;
+    s->src = (struct loop_source){.fd = fd, .cb = on_reply, .ctx = s};
+    if (loop_add(h->loop, &s->src, EPOLLIN) < 0) {
+        (void)close(fd);
+        s->src.fd = -1;
+        return;
+    }
+    h->nused++;
+    h->registered++;
+}
+
+static void on_hello(struct loop_source *src, uint32_t events)
+{
+    struct agent_hub *h = src->ctx;
+
+    (void)events;
+    for (int i = 0; i < READS_PER_WAKEUP; i++) {
+        struct agent_request hello;
+        union {
+            char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(4 * sizeof(int))];
+            struct cmsghdr align;
+        } ctl;
+        struct iovec iov = {&hello, sizeof(hello)};
+        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                             .msg_controllen = sizeof(ctl.buf)};
+        int fds[4], nfds = 0;
+        pid_t pid = 0;
+        ssize_t n = recvmsg(h->shared_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return; /* EAGAIN, or nothing sensible to do */
+        }
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+            if (c->cmsg_level != SOL_SOCKET)
+                continue;
+            if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
+                struct ucred cred;
+                memcpy(&cred, CMSG_DATA(c), sizeof(cred));
+                pid = cred.pid;
+            } else if (c->cmsg_type == SCM_RIGHTS) {
+                size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                for (size_t j = 0; j < k; j++) {
+                    int fd;
+                    memcpy(&fd, CMSG_DATA(c) + j * sizeof(int), sizeof(int));
+                    if (nfds < (int)ARRAY_SIZE(fds))
+                        fds[nfds++] = fd;
+                    else
+                        (void)close(fd);
+                }
+            }
+        }
+        /* exactly one SEQPACKET socket, a valid HELLO, a pid the kernel vouches for */
+        if (n == (ssize_t)sizeof(hello) && hello.magic == AGENT_MAGIC &&
+            hello.version == AGENT_VERSION && hello.type == AGENT_HELLO && pid > 0 &&
+            nfds == 1 && !(msg.msg_flags & MSG_CTRUNC) && is_seqpacket(fds[0])) {
+            adopt(h, pid, fds[0]);
+            continue;
+        }
+        h->rejected++;
+        for (int j = 0; j < nfds; j++)
+            (void)close(fds[j]);
+    }
+}
+
+int agents_start(struct agent_hub *h)
+{
+    if (h->child_fd >= 0) {
+        (void)close(h->child_fd);
+        h->child_fd = -1;
+    }
+    h->shared_src = (struct loop_source){.fd = h->shared_fd, .cb = on_hello, .ctx = h};
+    return loop_add(h->loop, &h->shared_src, EPOLLIN);
+}
+
+void agents_request(struct agent_hub *h, uint16_t type, uint32_t seq)
+{
+    struct agent_request req = {AGENT_MAGIC, AGENT_VERSION, type, seq, 0};
+
+    for (size_t i = 0; i < AGENTS_MAX; i++) {
+        struct agent_slot *s = &h->slots[i];
+        if (s->src.fd < 0)
+            continue;
+        if (send(s->src.fd, &req, sizeof(req), MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                h->dropped_requests++; /* it is not reading; it is not waited for */
+            else
+                slot_close(s);
+        }
+    }
+}
+
+void agents_close(struct agent_hub *h)
+{
+    for (size_t i = 0; i < AGENTS_MAX; i++)
+        slot_close(&h->slots[i]);
+    if (h->shared_fd >= 0) {
+        loop_del(h->loop, &h->shared_src);
+        (void)close(h->shared_fd);
+    }
+    if (h->child_fd >= 0)
+        (void)close(h->child_fd);
+    h->shared_fd = h->child_fd = -1;
+}

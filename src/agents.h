@@ -1,0 +1,50 @@
+/* agents.h - jeinit's side of the agent channel: who registered (pid from
+ * SCM_CREDENTIALS), their last figures, requests out and replies in. A fixed
+ * table of AGENTS_MAX slots: a misbehaving process cannot make jeinit
+ * allocate, and jeinit never waits on an agent. */
+#ifndef JEINIT_AGENTS_H
+#define JEINIT_AGENTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "loop.h"
+#include "proto.h"
+
+#define AGENTS_MAX 512
+
+struct agent_hub;
+
+struct agent_slot {
+    struct loop_source src; /* src.fd: the private socket, -1 when free */
+    struct agent_hub *hub;
+    pid_t pid;
+    struct agent_reply stats; /* last AGENT_STATS */
+    bool has_stats;
+    struct agent_reply purge; /* last AGENT_PURGED */
+    bool has_purge;
+};
+
+struct agent_hub {
+    struct loop *loop;
+    int shared_fd; /* jeinit's end of the registration socket */
+    int child_fd;  /* the end the program inherits; -1 once spawned */
+    struct loop_source shared_src;
+    size_t nused;
+    uint64_t registered, rejected, dropped_requests;
+    bool full_warned;
+    struct agent_slot slots[AGENTS_MAX];
+};
+
+/* Makes the socketpair. Returns 0 or a negative errno. */
+int agents_open(struct agent_hub *h, struct loop *loop);
+/* After the program is spawned: close the program's end here, start
+ * listening. */
+int agents_start(struct agent_hub *h);
+/* Sends AGENT_SAMPLE or AGENT_PURGE with seq to every agent, never waiting. */
+void agents_request(struct agent_hub *h, uint16_t type, uint32_t seq);
+struct agent_slot *agents_find(struct agent_hub *h, pid_t pid);
+void agents_close(struct agent_hub *h);
+
+#endif

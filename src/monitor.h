@@ -1,0 +1,88 @@
+/* monitor.h - memory visibility, in the event loop of PID 1.
+ *
+ * Every --interval: one "memory" line with the cgroup's limit, usage,
+ * anon/file/kernel, pressure, event counters and their deltas, every process
+ * (RSS/PSS from smaps_rollup, allocator figures from its agent), totals, the
+ * gap between what processes hold and what their heaps use, and a diagnosis
+ * over a sliding window. As they happen: oom_kill (a post-mortem),
+ * memory_high / memory_max events, pressure crossing its threshold, and
+ * purges asked of the agents when usage or pressure is high. Fixed tables:
+ * nothing is allocated after monitor_init. */
+#ifndef JEINIT_MONITOR_H
+#define JEINIT_MONITOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "agents.h"
+#include "cgroup.h"
+#include "config.h"
+#include "diagnosis.h"
+#include "json.h"
+#include "loop.h"
+#include "proctree.h"
+
+#define MON_PROCS_MAX    256
+#define MON_PROCS_LISTED 64
+#define MON_WINDOW_MAX   64
+
+struct proc_sample {
+    pid_t pid;
+    char comm[16];
+    uint64_t rss, pss, anon, swap;
+    const struct agent_slot *agent; /* NULL: no agent */
+    bool fresh;                      /* the agent answered this round */
+};
+
+struct monitor {
+    const struct config *cfg;
+    struct cgroup *cg;
+    const struct cgroup_limits *lim;
+    struct agent_hub *hub; /* NULL without agents */
+    struct loop *loop;
+    pid_t self;
+    bool pid1;
+    struct proctree tree;
+
+    int tick_tfd, collect_tfd, purge_tfd;
+    struct loop_source tick_src, collect_src, purge_src;
+    uint32_t seq;
+    int64_t started_ms, collect_delay_ms, purge_every_ms;
+
+    struct cgroup_usage usage, prev;
+    bool have_prev;
+    struct proc_sample procs[MON_PROCS_MAX];
+    size_t nprocs, nskipped;
+    struct proc_sample last_procs[MON_PROCS_LISTED]; /* for post-mortems */
+    size_t nlast;
+
+    struct diag_sample window[MON_WINDOW_MAX];
+    size_t wlen, wcap;
+    struct diagnosis diag;
+
+    bool pressure_high;
+    int64_t last_purge_ms;
+    uint32_t purge_seq;
+    const char *purge_reason;
+    uint64_t purge_usage_before;
+    uint64_t purges, purged_bytes;
+
+    uint64_t oom_kills, oom_base;   /* seen since start; counter at start */
+    bool oom_base_known;
+    pid_t killed_pid;                /* last process reaped after SIGKILL */
+    char killed_comm[16];
+    int64_t killed_ms;
+    uint64_t peak_usage, samples;
+};
+
+/* Returns 0, or a negative errno (then the monitor stays off; jeinit runs on). */
+int monitor_init(struct monitor *m, const struct config *cfg, struct cgroup *cg,
+                 const struct cgroup_limits *lim, struct agent_hub *hub, struct loop *loop);
+/* From the supervisor for every reaped process (m may be NULL). */
+void monitor_on_reaped(struct monitor *m, pid_t pid, int wstatus);
+/* The exit line's "memory" summary (m may be NULL). */
+void monitor_exit_fields(struct monitor *m, struct jw *w);
+void monitor_fini(struct monitor *m);
+
+#endif

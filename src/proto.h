@@ -1,0 +1,70 @@
+/* proto.h - the wire format between jeinit and libjeinit-agent.so.
+ *
+ * The channel is private to the container's process tree: jeinit makes a
+ * SOCK_DGRAM socketpair before the program starts and the program inherits
+ * one end (JEINIT_AGENT_FD). Each agent sends one HELLO on it, carrying one
+ * end of its own SOCK_SEQPACKET socketpair (SCM_RIGHTS); jeinit learns the
+ * sender's pid from the kernel (SCM_CREDENTIALS), never from the payload.
+ * Requests and replies then travel on that private socket as fixed-size
+ * messages: jeinit never allocates for them and never waits on them. */
+#ifndef JEINIT_PROTO_H
+#define JEINIT_PROTO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define AGENT_MAGIC   0x4a45494eu /* "JEIN" */
+#define AGENT_VERSION 1
+
+enum agent_msg {
+    AGENT_HELLO = 1,   /* agent -> jeinit, on the shared socket, with SCM_RIGHTS */
+    AGENT_STATS = 2,   /* agent -> jeinit: reply to SAMPLE */
+    AGENT_PURGED = 3,  /* agent -> jeinit: reply to PURGE */
+    AGENT_SAMPLE = 10, /* jeinit -> agent */
+    AGENT_PURGE = 11,  /* jeinit -> agent */
+};
+
+enum agent_allocator { AGENT_ALLOC_UNKNOWN = 0, AGENT_ALLOC_JEMALLOC = 1, AGENT_ALLOC_GLIBC = 2 };
+
+struct agent_request {
+    uint32_t magic;
+    uint16_t version;
+    uint16_t type;
+    uint32_t seq;
+    uint32_t reserved;
+};
+
+/* Figures are bytes; UINT64_MAX when the allocator does not report them.
+ * jemalloc: stats.allocated/active/metadata/resident/mapped/retained.
+ * glibc (mallinfo2): allocated = uordblks + hblkhd, mapped = arena + hblkhd,
+ * retained = fordblks (free but held); active, metadata, resident unknown. */
+struct agent_reply {
+    uint32_t magic;
+    uint16_t version;
+    uint16_t type;
+    uint32_t seq;
+    uint32_t allocator;
+    uint64_t allocated, active, metadata, resident, mapped, retained;
+    uint32_t narenas;
+    uint32_t background_threads; /* running */
+    uint32_t background_enabled; /* 1 when background_thread is on */
+    uint32_t reserved;
+    uint64_t purged;             /* AGENT_PURGED: resident (or RSS) released */
+    uint64_t cost_ns;            /* time the agent spent on this request */
+    char version_str[32];        /* "5.3.0-0-g..." or "glibc 2.36" */
+};
+
+static inline bool agent_reply_valid(const struct agent_reply *r, long len)
+{
+    return len == (long)sizeof(*r) && r->magic == AGENT_MAGIC && r->version == AGENT_VERSION &&
+           (r->type == AGENT_STATS || r->type == AGENT_PURGED || r->type == AGENT_HELLO) &&
+           r->allocator <= AGENT_ALLOC_GLIBC;
+}
+
+static inline bool agent_request_valid(const struct agent_request *r, long len)
+{
+    return len == (long)sizeof(*r) && r->magic == AGENT_MAGIC && r->version == AGENT_VERSION &&
+           (r->type == AGENT_SAMPLE || r->type == AGENT_PURGE);
+}
+
+#endif
