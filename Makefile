@@ -104,7 +104,7 @@ deps:
 -include $(wildcard $(BUILD)/*.d)
 
 # Programs the tests run under jeinit.
-HELPERS := sigrec orphans
+HELPERS := sigrec orphans memhog
 $(BUILD)/helpers/%: tests/helpers/%.c
 	@mkdir -p $(BUILD)/helpers
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o $@ $<

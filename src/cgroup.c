@@ -131,6 +131,18 @@ static void discover_given(struct cgroup *cg, const char *root)
     (void)str_copy(cg->cpu_top, sizeof(cg->cpu_top), cg->cpu_dir);
 }
 
+/* True when a later mount sits on the same mount point: mountinfo lists
+ * mounts in the order they were made, and the last one hides the others
+ * (a bind mount of the container's cgroup over the host's). */
+static bool overmounted(const struct cg_mount *m, size_t n, size_t i)
+{
+    for (size_t j = i + 1; j < n; j++) {
+        if (strcmp(m[j].mount_point, m[i].mount_point) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* The directory of path under the best mount of the wanted kind: a mount
  * whose root contains the path beats one that does not. */
 static const struct cg_mount *resolve(const struct cg_mount *m, size_t n, bool v2, unsigned ctl,
@@ -143,7 +155,7 @@ static const struct cg_mount *resolve(const struct cg_mount *m, size_t n, bool v
         char d[CG_PATH_MAX];
         bool out = false;
 
-        if (m[i].v2 != v2 || (!v2 && !(m[i].controllers & ctl)))
+        if (m[i].v2 != v2 || (!v2 && !(m[i].controllers & ctl)) || overmounted(m, n, i))
             continue;
         if (cg_resolve_dir(&m[i], path, d, sizeof(d), &out) < 0)
             continue;
@@ -487,11 +499,20 @@ void cgroup_read_limits(struct cgroup *cg, const struct config *cfg, struct cgro
     read_memory_limits(cg, lim);
 
     if (cg->cpu_dir[0]) {
-        if (exists_in(cg->cpu_dir, "cpu.max"))
+        if (exists_in(cg->cpu_dir, "cpu.max")) {
+            uint64_t millis;
+
+            /* the walk skips what it cannot parse; our own quota must not
+             * vanish silently */
+            len = read_in(cg->cpu_dir, "cpu.max", buf, sizeof(buf));
+            if (len >= 0 && parse_cpu_max_millis(buf, (size_t)len, &millis) < 0)
+                cg_warn(cg, "cannot parse %s/cpu.max: expected \"QUOTA PERIOD\" or \"max PERIOD\"",
+                        cg->cpu_dir);
             (void)walk_min(cg->cpu_dir, cg->cpu_top, "cpu.max", parse_cpu_max_millis,
                            &lim->cpu_quota);
-        else
+        } else {
             (void)walk_v1_cpu(cg->cpu_dir, cg->cpu_top, &lim->cpu_quota);
+        }
     }
     if (cg->cpuset_dir[0]) {
         static const char *const names[] = {"cpuset.cpus.effective", "cpuset.effective_cpus",
@@ -638,6 +659,9 @@ void cgroup_read_usage(struct cgroup *cg, struct cgroup_usage *u)
     memset(u, 0xff, offsetof(struct cgroup_usage, stat));
     u->present = false;
     u->nstat = 0;
+    /* the events follow the stat table, past the memset: v1 has no low, high
+     * or oom counts, and an unreadable file must not keep the last sample's */
+    u->ev_low = u->ev_high = u->ev_max = u->ev_oom = u->ev_oom_kill = UINT64_MAX;
     u->under_oom = false;
     memset(&u->psi, 0, sizeof(u->psi));
     u->psi_scope = NULL;

@@ -466,7 +466,8 @@ static int parse_args(int argc, char *const argv[], struct config *cfg, struct c
 {
     int i;
 
-    for (i = 1; i < argc; i++) {
+    /* argc may be 0 (execve with an empty argv): then there is no argv[0] to skip */
+    for (i = argc > 0 ? 1 : 0; i < argc; i++) {
         const char *a = argv[i];
         const struct long_option *o;
         int r;

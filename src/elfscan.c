@@ -95,7 +95,7 @@ static const unsigned char *number_before(const unsigned char *start, const unsi
 int jemalloc_version_scan(const unsigned char *buf, size_t len, int *major, int *minor, int *patch)
 {
     /* "MAJ.MIN.PATCH-N-g<40 hex>\0" */
-    for (size_t i = 0; i + 43 <= len; i++) {
+    for (size_t i = 0; i + 42 <= len; i++) { /* the NUL may be past the end */
         const unsigned char *g = buf + i, *p;
         int maj, min, pat, n;
         size_t h;

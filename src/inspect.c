@@ -31,7 +31,7 @@ void report_tuning(struct jw *w, const char *key, const struct allocator *a,
         jw_str(w, "glibc_tunables", t->tunables[0] ? t->tunables : NULL);
     }
     jw_str(w, "profile", profile_name(t->input.profile));
-    jw_str(w, "agent", a->agent ? a->agent_path : NULL);
+    jw_str(w, "agent", t->agent);
     if (full) {
         jw_array_open(w, "options");
         for (size_t i = 0; i < t->policy.n; i++) {

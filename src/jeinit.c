@@ -308,7 +308,7 @@ static int run(struct config *cfg)
     if (with_agents && (r = agents_start(&hub)) < 0)
         log_msg(LOG_WARN, "agents", "cannot watch the agent channel: %s", strerror(-r));
     if (!exec_errno && cfg->interval_ms > 0) {
-        r = monitor_init(&monitor, cfg, &cg, &limits, with_agents ? &hub : NULL, &loop);
+        r = monitor_init(&monitor, cfg, &cg, &limits, with_agents ? &hub : NULL, &loop, child);
         if (r < 0)
             log_msg(LOG_WARN, "monitor", "memory monitor off: %s", strerror(-r));
         else

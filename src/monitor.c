@@ -302,7 +302,9 @@ static void postmortem(struct monitor *m, uint64_t count)
     jw_u64(w, "count", count);
     jw_u64(w, "total", m->oom_kills);
     jw_u64(w, "limit_bytes", m->lim->memory_limit);
+    /* usage when last sampled, and the cgroup's high-water mark */
     jw_u64_or_null(w, "usage_bytes", m->usage.current);
+    jw_u64_or_null(w, "peak_bytes", m->usage.peak);
     if (m->killed_pid && now - m->killed_ms < 5000) {
         jw_map_open(w, "victim");
         jw_i64(w, "pid", m->killed_pid);
@@ -416,7 +418,8 @@ static void maybe_purge(struct monitor *m)
         return;
     m->purge_reason = over ? "usage above --purge-at" : "memory pressure above threshold";
     m->purge_usage_before = u->current;
-    m->purge_seq = ++m->seq;
+    /* a sequence space of its own, so memory lines keep consecutive seqs */
+    m->purge_seq = (uint32_t)(++m->purges_asked) | 0x80000000u;
     m->last_purge_ms = now;
     agents_request(m->hub, AGENT_PURGE, m->purge_seq);
     (void)timer_arm(m->purge_tfd, m->collect_delay_ms, 0);
@@ -460,7 +463,6 @@ static void collect(struct monitor *m)
     struct diag_sample d;
 
     m->prev = m->usage;
-    m->have_prev = m->samples > 0;
     cgroup_read_usage(m->cg, &m->usage);
     scan_processes(m);
     fill_diag_sample(m, &d);
@@ -509,11 +511,19 @@ void monitor_on_reaped(struct monitor *m, pid_t pid, int wstatus)
     m->killed_pid = pid;
     m->killed_ms = now_mono_ms();
     m->killed_comm[0] = '\0';
+    if (pid == m->main_pid)
+        (void)str_copy(m->killed_comm, sizeof(m->killed_comm), m->main_comm);
     for (size_t i = 0; i < m->nlast; i++)
         if (m->last_procs[i].pid == pid)
             (void)str_copy(m->killed_comm, sizeof(m->killed_comm), m->last_procs[i].comm);
-    m->prev = m->usage;
-    cgroup_read_usage(m->cg, &m->usage);
+    /* only the OOM counter is looked at here; the sample's figures stay */
+    {
+        struct cgroup_usage now;
+        cgroup_read_usage(m->cg, &now);
+        m->usage.ev_oom_kill = now.ev_oom_kill;
+        if (now.peak != UINT64_MAX)
+            m->usage.peak = now.peak;
+    }
     check_oom(m);
 }
 
@@ -540,8 +550,10 @@ void monitor_exit_fields(struct monitor *m, struct jw *w)
 }
 
 int monitor_init(struct monitor *m, const struct config *cfg, struct cgroup *cg,
-                 const struct cgroup_limits *lim, struct agent_hub *hub, struct loop *loop)
+                 const struct cgroup_limits *lim, struct agent_hub *hub, struct loop *loop,
+                 pid_t main_pid)
 {
+    const char *base;
     int64_t interval = cfg->interval_ms;
     int r;
 
@@ -556,11 +568,15 @@ int monitor_init(struct monitor *m, const struct config *cfg, struct cgroup *cg,
     m->self = getpid();
     m->pid1 = m->self == 1;
     m->started_ms = now_mono_ms();
+    m->main_pid = main_pid;
+    base = strrchr(cfg->child_argv[0], '/');
+    (void)str_copy(m->main_comm, sizeof(m->main_comm), base ? base + 1 : cfg->child_argv[0]);
     m->wcap = (size_t)clamp64(interval ? (60000 + interval - 1) / interval : 6, 6, MON_WINDOW_MAX);
     m->collect_delay_ms = clamp64(interval / 4, 50, 300);
     m->purge_every_ms = clamp64(5 * interval, 2000, 60000);
     /* counters as they are now: deltas and OOM kills count from here */
     cgroup_read_usage(cg, &m->usage);
+    m->have_prev = true;
     check_oom(m);
     if (interval == 0)
         return 0;

@@ -66,10 +66,12 @@ struct monitor {
     uint32_t purge_seq;
     const char *purge_reason;
     uint64_t purge_usage_before;
-    uint64_t purges, purged_bytes;
+    uint64_t purges, purged_bytes, purges_asked;
 
     uint64_t oom_kills, oom_base;   /* seen since start; counter at start */
     bool oom_base_known;
+    char main_comm[16];              /* the program's name, for a victim never sampled */
+    pid_t main_pid;
     pid_t killed_pid;                /* last process reaped after SIGKILL */
     char killed_comm[16];
     int64_t killed_ms;
@@ -78,7 +80,8 @@ struct monitor {
 
 /* Returns 0, or a negative errno (then the monitor stays off; jeinit runs on). */
 int monitor_init(struct monitor *m, const struct config *cfg, struct cgroup *cg,
-                 const struct cgroup_limits *lim, struct agent_hub *hub, struct loop *loop);
+                 const struct cgroup_limits *lim, struct agent_hub *hub, struct loop *loop,
+                 pid_t main_pid);
 /* From the supervisor for every reaped process (m may be NULL). */
 void monitor_on_reaped(struct monitor *m, pid_t pid, int wstatus);
 /* The exit line's "memory" summary (m may be NULL). */

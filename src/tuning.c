@@ -57,7 +57,9 @@ static void plan_jemalloc(struct tuning *t, const struct config *cfg)
         tuning_warn(t, "MALLOC_CONF with jeinit's options would exceed %d bytes: the user's "
                        "MALLOC_CONF is passed on alone",
                     MC_STRING_MAX);
-    if (t->mc.conf[0] && (!cfg->user_malloc_conf || strcmp(cfg->user_malloc_conf, t->mc.conf)))
+    /* truncated: the user's MALLOC_CONF stays as it is (conf may hold only part of it) */
+    if (t->mc.conf[0] && !t->mc.truncated &&
+        (!cfg->user_malloc_conf || strcmp(cfg->user_malloc_conf, t->mc.conf)))
         change(t, "MALLOC_CONF", t->mc.conf);
 }
 
@@ -79,6 +81,12 @@ static void plan_glibc(struct tuning *t, char *const envp[])
             change(t, "MALLOC_ARENA_MAX", t->arena_max);
             continue;
         }
+        /* glibc's own aliases of the thresholds lose to GLIBC_TUNABLES: the user's win here */
+        if ((strcmp(o->key, "glibc.malloc.mmap_threshold") == 0 &&
+             env_lookup(envp, "MALLOC_MMAP_THRESHOLD_")) ||
+            (strcmp(o->key, "glibc.malloc.trim_threshold") == 0 &&
+             env_lookup(envp, "MALLOC_TRIM_THRESHOLD_")))
+            continue;
         names[n] = o->key;
         values[n++] = o->value;
     }
@@ -98,6 +106,7 @@ void tuning_plan(const struct config *cfg, const struct cgroup_limits *lim,
 {
     memset(t, 0, sizeof(*t));
     t->jemalloc = a->jemalloc;
+    t->agent = agent;
     t->input = (struct policy_input){
         .memory_limit = lim->memory_limit,
         .memory_unlimited = lim->memory_unlimited,

@@ -17,6 +17,7 @@
 
 struct tuning {
     bool jemalloc;
+    const char *agent; /* the agent library preloaded, or NULL */
     struct policy_input input;
     struct policy policy;
     struct mc_merge mc; /* jemalloc only */

@@ -24,8 +24,9 @@ not_pid1() {
 }
 
 # The JSON log lines of an event, from $stderr (set by run --separate-stderr).
+# (Lines that are not JSON, e.g. the program's own stderr, are skipped.)
 events() {
-    printf '%s\n' "$stderr" | jq -c --arg e "$1" 'select(.event == $e)'
+    printf '%s\n' "$stderr" | jq -R -c --arg e "$1" 'fromjson? | select(.event == $e)'
 }
 
 # Fails unless every stderr line is a JSON object with ts, level and event.
@@ -77,4 +78,14 @@ jeinit_pid() {
     done
     echo "no jeinit below $1" >&2
     return 1
+}
+
+# Succeeds when the last $1 event in $stderr exists and jq filter $2 holds
+# for it. (Plain `jq -e` succeeds on empty input: never use it for checks.)
+event_last() {
+    events "$1" | jq -s -e "(length > 0) and (last | $2)" >/dev/null || {
+        echo "no $1 event with $2 in:" >&2
+        events "$1" >&2
+        return 1
+    }
 }

@@ -1,0 +1,130 @@
+#!/usr/bin/env bats
+# jeinit's memory monitor, in real v1 memory cgroups: the memory lines and
+# their schema, the diagnosis of real workloads, OOM post-mortems, cgroup
+# events, and purge under pressure.
+load helpers
+load memcg
+
+MEMHOG=$BUILD/helpers/memhog
+SCHEMA=$ROOT/tests/schema/validate.py
+
+setup() {
+    [ -x "$JEINIT" ] && [ -x "$MEMHOG" ] || skip "build first: make all helpers"
+    require_memcg
+    CG=
+    LOG=$BATS_TEST_TMPDIR/log
+}
+
+teardown() {
+    memcg_remove "$CG"
+}
+
+# jeinit as PID 1 inside cgroup $CG; its log in $LOG, stdout in $output.
+run_in_cg() {
+    status=0
+    in_memcg "$CG" timeout 120 unshare --pid --fork --mount-proc --kill-child \
+        "$JEINIT" --log-format json "$@" >"$LOG.out" 2>"$LOG" || status=$?
+    output=$(cat "$LOG.out")
+    stderr=$(cat "$LOG")
+}
+
+# Succeeds when the last memory line that lists process $1 satisfies $2.
+memory_with() {
+    events memory | jq -s -e --arg c "$1" \
+        "map(select(any(.processes[]; .comm == \$c))) | (length > 0) and (last | $2)" >/dev/null || {
+        echo "no memory line with $1 where $2" >&2
+        events memory | tail -n 3 >&2
+        return 1
+    }
+}
+
+@test "memory lines every interval, each valid against the log schema" {
+    CG=$(memcg_create 512M)
+    run_in_cg --interval 0.3 -- "$MEMHOG" leak 3 10
+    [ "$status" -eq 0 ]
+    [ "$(events memory | wc -l)" -ge 3 ]
+    "$SCHEMA" --strict "$LOG"
+    event_last memory '.limit_bytes == 536870912 and .usage_bytes > 0 and .totals.processes >= 2'
+    memory_with memhog '[.processes[] | select(.comm == "memhog")][0] | .rss_bytes > 0 and .allocator == "jemalloc" and .allocated_bytes > 0'
+    event_last exit '.memory.samples >= 3 and .memory.peak_bytes > 0'
+}
+
+@test "glibc with a flat heap and fragmenting RSS is diagnosed allocator-retention" {
+    CG=$(memcg_create 512M)
+    run_in_cg --jemalloc=off --interval 0.5 -- "$MEMHOG" retain 3 200
+    [ "$status" -eq 0 ]
+    memory_with memhog '.diagnosis.state == "allocator-retention"'
+    memory_with memhog '[.processes[] | select(.comm == "memhog")][0] | .allocator == "glibc" and .allocated_bytes < 16777216 and .rss_bytes > 150000000'
+    memory_with memhog '.gap.rss_minus_allocated_bytes > 150000000'
+}
+
+@test "a leak is diagnosed heap-growth" {
+    CG=$(memcg_create 512M)
+    run_in_cg --interval 0.5 -- "$MEMHOG" leak 4 25
+    [ "$status" -eq 0 ]
+    memory_with memhog '.diagnosis.state == "heap-growth" and (.diagnosis.why | test("allocated \\+"))'
+}
+
+@test "growing page cache with flat anonymous memory is diagnosed page-cache" {
+    CG=$(memcg_create 1G)
+    f=$BATS_TEST_TMPDIR/cache
+    run_in_cg --interval 0.4 -- sh -c "for i in 1 2 3 4 5 6 7 8; do dd if=/dev/zero of=$f.\$i bs=1M count=20 status=none; sleep 0.3; done; cat $f.* >/dev/null; sleep 0.5"
+    [ "$status" -eq 0 ]
+    events memory | jq -s -e 'map(.diagnosis.state) | index("page-cache") != null'
+}
+
+@test "near the limit: near_limit is set" {
+    CG=$(memcg_create 128M)
+    # --purge-at 100: no purge, so usage stays up there
+    run_in_cg --jemalloc=off --interval 0.3 --purge-at 100 -- "$MEMHOG" retain 2 115
+    [ "$status" -eq 0 ]
+    memory_with memhog '.diagnosis.near_limit == true and .usage_pct > 90'
+}
+
+@test "a real OOM kill: post-mortem line, exit 137, counted in the exit summary" {
+    CG=$(memcg_create 64M)
+    run_in_cg --interval 0.2 -- "$MEMHOG" oom 400 100
+    [ "$status" -eq 137 ]
+    event_last oom_kill '.count >= 1 and .victim.pid == 2 and .victim.comm == "memhog" and .limit_bytes == 67108864'
+    event_last oom_kill '(.last_samples | length) >= 1 and (.grew | length) > 0'
+    event_last exit '.code == 137 and .signal == "SIGKILL" and .memory.oom_kills >= 1'
+    "$SCHEMA" --strict "$LOG"
+}
+
+@test "hitting the limit shows as memory_max events (v1 failcnt), without an OOM" {
+    CG=$(memcg_create 64M)
+    f=$BATS_TEST_TMPDIR/big
+    run_in_cg --interval 0.3 -- sh -c "dd if=/dev/zero of=$f bs=1M count=200 status=none; sleep 0.8"
+    [ "$status" -eq 0 ]
+    events memory_max | jq -s -e 'length >= 1 and .[0].count >= 1'
+    [ -z "$(events oom_kill)" ]
+}
+
+@test "purge under pressure returns jemalloc's dirty pages and RSS falls" {
+    CG=$(memcg_create 512M)
+    # decay off: jemalloc would keep the freed 300 MiB forever on its own
+    MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1 run_in_cg --interval 0.5 --purge-at 30 -- "$MEMHOG" churn 4 300
+    [ "$status" -eq 0 ]
+    events purge | jq -s -e '.[0] | .processes >= 1 and .released_bytes > 200000000 and .usage_after_bytes < .usage_before_bytes - 200000000'
+    before=$(events memory | jq -s '[.[] | .processes[] | select(.comm == "memhog") | .rss_bytes] | max')
+    after=$(events memory | jq -s '[.[] | .processes[] | select(.comm == "memhog") | .rss_bytes] | last')
+    [ "$before" -gt 300000000 ]
+    [ "$after" -lt 100000000 ]
+}
+
+@test "purge with glibc runs malloc_trim, and fragmented free memory goes back" {
+    CG=$(memcg_create 512M)
+    run_in_cg --jemalloc=off --interval 0.5 --purge-at 20 -- "$MEMHOG" retain 4 200
+    [ "$status" -eq 0 ]
+    events purge | jq -s -e '.[0].released_bytes > 100000000'
+    after=$(events memory | jq -s '[.[] | .processes[] | select(.comm == "memhog") | .rss_bytes] | last')
+    [ "$after" -lt 100000000 ]
+}
+
+@test "--interval 0 turns the monitor off" {
+    CG=$(memcg_create 512M)
+    run_in_cg --interval 0 -- "$MEMHOG" leak 1 5
+    [ "$status" -eq 0 ]
+    [ -z "$(events memory)" ]
+    event_last start '.allocator.agent == null'
+}

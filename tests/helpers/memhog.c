@@ -1,0 +1,191 @@
+/* memhog - memory behaviours for jeinit's monitor tests. Each mode is one
+ * real pattern; all are bounded in time and print one line when done.
+ *
+ *   memhog leak SECONDS MB_PER_S     live heap grows steadily (touched)
+ *   memhog retain SECONDS MB         glibc fragmentation: allocate MB in 1 KiB
+ *                                    blocks, free all but every 64th, idle
+ *                                    (heap flat and small, RSS stays high)
+ *   memhog oom MB [MB_PER_S]         allocate and touch MB, 1 MiB at a time
+ *   memhog churn SECONDS MB          allocate MB in 64 KiB blocks, free them
+ *                                    all, idle: only a purge returns them when
+ *                                    decay is off
+ *   memhog fdchaos SECONDS           after 1.5 s close every descriptor >= 3
+ *                                    and reuse the agent's numbers for its
+ *                                    own pipe; fails if anything else wrote
+ *                                    to or read from them
+ *   memhog spin SECONDS              allocation-heavy loop; prints ops/s */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_s(double s)
+{
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+static int leak(double seconds, double mb_per_s)
+{
+    double start = now_s(), total = 0;
+
+    while (now_s() - start < seconds) {
+        size_t n = (size_t)(mb_per_s * 1024 * 1024 / 10);
+        char *p = malloc(n);
+        if (!p)
+            return 1;
+        memset(p, 1, n); /* kept: this is the leak */
+        total += (double)n;
+        sleep_s(0.1);
+    }
+    printf("leaked %.0f MiB\n", total / 1048576);
+    return 0;
+}
+
+static int retain(double seconds, double mb)
+{
+    size_t n = (size_t)(mb * 1024), kept = 0;
+    char **blocks = calloc(n, sizeof(char *));
+
+    if (!blocks)
+        return 1;
+    for (size_t i = 0; i < n; i++) {
+        blocks[i] = malloc(1000);
+        if (!blocks[i])
+            return 1;
+        memset(blocks[i], 2, 1000);
+    }
+    /* every 64th block pins its part of the heap: nothing can be trimmed */
+    for (size_t i = 0; i < n; i++) {
+        if (i % 64 == 0) {
+            kept++;
+            continue;
+        }
+        free(blocks[i]);
+    }
+    printf("kept %zu of %zu blocks\n", kept, n);
+    fflush(stdout);
+    sleep_s(seconds);
+    return 0;
+}
+
+static int oom(double mb, double mb_per_s)
+{
+    for (double i = 0; i < mb; i++) {
+        char *p = malloc(1 << 20);
+        if (!p)
+            return 1;
+        memset(p, 3, 1 << 20);
+        if (mb_per_s > 0)
+            sleep_s(1.0 / mb_per_s);
+    }
+    printf("survived %.0f MiB\n", mb);
+    return 0;
+}
+
+static int churn(double seconds, double mb)
+{
+    size_t n = (size_t)(mb * 16);
+    char **blocks = calloc(n, sizeof(char *));
+
+    if (!blocks)
+        return 1;
+    for (size_t i = 0; i < n; i++) {
+        blocks[i] = malloc(64 * 1024);
+        if (!blocks[i])
+            return 1;
+        memset(blocks[i], 4, 64 * 1024);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(blocks[i]);
+    printf("freed %.0f MiB\n", mb);
+    fflush(stdout);
+    sleep_s(seconds);
+    return 0;
+}
+
+static int fdchaos(double seconds)
+{
+    int p[2], bad = 0;
+    char buf[64];
+    double start = now_s();
+
+    sleep_s(1.5);
+    for (int fd = 3; fd < 4096; fd++)
+        (void)close(fd);
+    if (pipe(p) < 0)
+        return 1;
+    /* take the numbers the agent used, and more */
+    for (int fd = 900; fd < 920; fd++)
+        if (dup2(p[1], fd) < 0)
+            return 1;
+    fcntl(p[0], F_SETFL, O_NONBLOCK);
+    while (now_s() - start < seconds) {
+        for (int i = 0; i < 1000; i++)
+            free(malloc((size_t)(i % 512) * 64 + 16));
+        sleep_s(0.05);
+        /* nothing but us writes to the pipe; we write nothing: it must be empty */
+        if (read(p[0], buf, sizeof(buf)) > 0)
+            bad++;
+    }
+    printf("fdchaos %s\n", bad ? "CORRUPTED" : "clean");
+    return bad ? 1 : 0;
+}
+
+static int spin(double seconds)
+{
+    void *slots[1024] = {0};
+    unsigned long long ops = 0;
+    unsigned x = 12345;
+    double start = now_s(), el;
+
+    while ((el = now_s() - start) < seconds) {
+        for (int i = 0; i < 10000; i++) {
+            x = x * 1103515245 + 12345;
+            size_t k = (x >> 8) % 1024;
+            free(slots[k]);
+            slots[k] = malloc(16 + (x >> 20) % 4096);
+            ops += 2;
+        }
+    }
+    printf("{\"ops_per_s\":%.0f}\n", (double)ops / el);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    double a = argc > 2 ? atof(argv[2]) : 0, b = argc > 3 ? atof(argv[3]) : 0;
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc < 2)
+        goto usage;
+    if (!strcmp(argv[1], "leak") && argc == 4)
+        return leak(a, b);
+    if (!strcmp(argv[1], "retain") && argc == 4)
+        return retain(a, b);
+    if (!strcmp(argv[1], "oom") && (argc == 3 || argc == 4))
+        return oom(a, b);
+    if (!strcmp(argv[1], "churn") && argc == 4)
+        return churn(a, b);
+    if (!strcmp(argv[1], "fdchaos") && argc == 3)
+        return fdchaos(a);
+    if (!strcmp(argv[1], "spin") && argc == 3)
+        return spin(a);
+usage:
+    fprintf(stderr, "usage: memhog leak S MBPS | retain S MB | oom MB [MBPS] | churn S MB | fdchaos S | "
+                    "spin S\n");
+    return 2;
+}
