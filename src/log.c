@@ -36,7 +36,7 @@ static struct {
     size_t qlen;
     char text[LOG_LINE_MAX];
     char queue[LOG_QUEUE_SIZE];
-} L = {.fd = -1};
+} L; /* zero-initialised: the buffers stay out of the binary's data */
 
 static const char *const level_names[] = {"error", "warn", "info", "debug", "trace"};
 

@@ -59,6 +59,10 @@ static int signal_rest(struct supervisor *s, int sig)
                     strerror(errno));
         return 0;
     }
+    /* Without PID 1 or subreaper status, what the program leaves behind is
+     * re-parented away from jeinit the moment it exits: nothing to find. */
+    if (!s->cfg->subreaper)
+        return 0;
     n = proctree_signal_descendants(&s->tree, s->self, sig);
     if (n < 0) {
         log_msg(LOG_ERROR, "kill", "cannot list descendants in /proc: %s", strerror(-n));
