@@ -77,8 +77,12 @@ static int check_library(const char *path, bool want_version, struct allocator *
         *why = strerror(errno);
         return -errno;
     }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 64) {
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         *why = "not a regular file";
+        return -ENOEXEC;
+    }
+    if (st.st_size < 64) {
+        *why = "not an ELF file (too short)";
         return -ENOEXEC;
     }
     map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);

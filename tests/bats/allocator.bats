@@ -1,0 +1,161 @@
+#!/usr/bin/env bats
+# jeinit fits the allocator: the program really gets jemalloc and the derived
+# MALLOC_CONF, the user's settings win, and without jemalloc glibc is tuned
+# instead. The program starts whatever happens.
+load helpers
+
+JEMALLOC=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+
+setup() {
+    [ -x "$JEINIT" ] || skip "build first: make"
+    [ -f "$JEMALLOC" ] || skip "libjemalloc2 is not installed ($JEMALLOC)"
+    require_root
+}
+
+# The program's view: its MALLOC_CONF, LD_PRELOAD, glibc variables, and
+# whether jemalloc / the agent are mapped into it.
+SHOW='echo "MALLOC_CONF=$MALLOC_CONF"; echo "LD_PRELOAD=$LD_PRELOAD"; echo "ARENA=$MALLOC_ARENA_MAX"; echo "TUNABLES=$GLIBC_TUNABLES"; echo "JE=$(grep -c libjemalloc /proc/$$/maps)"; echo "AGENT=$(grep -c libjeinit-agent /proc/$$/maps)"'
+
+val() {
+    sed -n "s/^$1=//p" <<<"$output"
+}
+
+@test "the program gets jemalloc in its maps and the MALLOC_CONF that --print-env and the start line show" {
+    run --separate-stderr pid1 --log-format json -- sh -c "$SHOW"
+    [ "$status" -eq 0 ]
+    [ "$(val JE)" -ge 1 ]
+    [ "$(val AGENT)" -ge 1 ]
+    conf=$(val MALLOC_CONF)
+    [[ $conf == *narenas:* && $conf == *background_thread:true* && $conf == *dirty_decay_ms:* ]]
+    event_last start --arg c "$conf" '.allocator.malloc_conf == $c' 2>/dev/null ||
+        event_last start ".allocator.malloc_conf == \"$conf\""
+    [ "$("$JEINIT" --print-env | sed -n 's/^MALLOC_CONF=//p')" = "$conf" ]
+    [[ $(val LD_PRELOAD) == "$JEMALLOC:"*libjeinit-agent.so ]]
+}
+
+@test "narenas follows the container's CPUs and the workers, not the host" {
+    run "$JEINIT" --cpu-limit 1 --print-env
+    [[ $output == *"MALLOC_CONF=narenas:1,"* ]]
+    run "$JEINIT" --cpu-limit 2 --print-env
+    [[ $output == *"MALLOC_CONF=narenas:2,"* ]]
+    run "$JEINIT" --cpu-limit 2 --workers 4 --print-env
+    [[ $output == *"MALLOC_CONF=narenas:1,"* ]]
+    WEB_CONCURRENCY=4 run "$JEINIT" --cpu-limit 2 --inspect
+    jq -e '.allocator.workers == 4 and (.allocator.malloc_conf | startswith("narenas:1,"))' <<<"$output"
+    run "$JEINIT" --cpu-limit 1 --inspect
+    jq -e '[.allocator.options[] | select(.key == "narenas")][0].reason | test("CPU")' <<<"$output"
+}
+
+@test "decay and tcache scale with the memory each process may use" {
+    run "$JEINIT" --memory-limit 256Mi --cpu-limit 1 --print-env
+    [[ $output == *dirty_decay_ms:1000,* && $output == *muzzy_decay_ms:0* && $output == *tcache_max:4096* ]]
+    run "$JEINIT" --memory-limit 2Gi --cpu-limit 1 --print-env
+    [[ $output == *dirty_decay_ms:2000,* ]]
+    run "$JEINIT" --memory-limit 8Gi --cpu-limit 1 --print-env
+    [[ $output == *dirty_decay_ms:5000,* && $output == *tcache_max:16384* ]]
+    run "$JEINIT" --memory-limit 8Gi --cpu-limit 1 --workers 8 --print-env
+    [[ $output == *dirty_decay_ms:2000,* && $output == *tcache_max:4096* ]]
+}
+
+@test "profiles: memory is TUNING.md's low-resource set, throughput its CPU-first one" {
+    run "$JEINIT" --memory-limit 1Gi --cpu-limit 2 --profile memory --print-env
+    [[ $output == *"narenas:1,"* && $output == *tcache_max:1024* && $output == *muzzy_decay_ms:0* ]]
+    JEINIT_PROFILE=throughput run "$JEINIT" --memory-limit 4Gi --cpu-limit 2 --print-env
+    [[ $output == *"narenas:8,"* && $output == *metadata_thp:auto* && $output == *dirty_decay_ms:10000,muzzy_decay_ms:10000* ]]
+    [[ $output != *tcache_max* ]]
+}
+
+@test "the user's MALLOC_CONF wins key by key; JEINIT_MALLOC_CONF adds and overrides jeinit's" {
+    MALLOC_CONF=narenas:7,abort_conf:true run --separate-stderr pid1 -- sh -c "$SHOW"
+    conf=$(val MALLOC_CONF)
+    [[ $conf == *narenas:7,abort_conf:true ]]
+    [ "$(grep -o 'narenas:' <<<"$conf" | wc -l)" -eq 1 ]
+    [[ $conf == *background_thread:true* ]]
+    MALLOC_CONF=narenas:7 run "$JEINIT" --inspect
+    jq -e '[.allocator.options[] | select(.key == "narenas")][0].overridden_by' <<<"$output"
+    JEINIT_MALLOC_CONF=dirty_decay_ms:3000,retain:false run --separate-stderr pid1 -- sh -c "$SHOW"
+    conf=$(val MALLOC_CONF)
+    [[ $conf == *dirty_decay_ms:3000* && $conf == *retain:false* ]]
+    [ "$(grep -o 'dirty_decay_ms:' <<<"$conf" | wc -l)" -eq 1 ]
+}
+
+@test "a malformed MALLOC_CONF: a warning naming the pair, passed on untouched, the program runs" {
+    MALLOC_CONF='narenas:3,garbage,tcache' run --separate-stderr pid1 --log-format json -- sh -c "$SHOW; exit 4"
+    [ "$status" -eq 4 ]
+    [[ $(val MALLOC_CONF) == *"narenas:3,garbage,tcache" ]]
+    event_last tuning '.level == "warn" and (.msg | contains("garbage"))'
+}
+
+@test "no jemalloc: glibc is tuned instead, the user's glibc settings win, the program runs" {
+    run --separate-stderr pid1 --log-format json --jemalloc=off --cpu-limit 1 -- sh -c "$SHOW"
+    [ "$status" -eq 0 ]
+    [ "$(val JE)" -eq 0 ]
+    [ "$(val ARENA)" = 1 ]
+    [[ $(val TUNABLES) == *glibc.malloc.mmap_threshold=131072* && $(val TUNABLES) == *glibc.malloc.trim_threshold=131072* ]]
+    [ -z "$(val MALLOC_CONF)" ]
+    event_last start '.allocator.kind == "glibc"'
+
+    MALLOC_ARENA_MAX=5 GLIBC_TUNABLES=glibc.malloc.trim_threshold=999 run --separate-stderr pid1 --jemalloc=off -- sh -c "$SHOW"
+    [ "$(val ARENA)" = 5 ]
+    [[ $(val TUNABLES) == *glibc.malloc.trim_threshold=999* && $(val TUNABLES) == *glibc.malloc.mmap_threshold=131072* ]]
+    [[ $(val TUNABLES) != *trim_threshold=131072* ]]
+}
+
+@test "jemalloc missing from the machine: a warning, glibc tuning, the program runs" {
+    # hide every copy of libjemalloc in a private mount namespace
+    run --separate-stderr timeout 30 unshare --mount --propagation private sh -c "
+        for f in /usr/lib/x86_64-linux-gnu/libjemalloc.so*; do mount --bind /dev/null \"\$f\"; done
+        \"$JEINIT\" --log-format json -- sh -c '$SHOW'"
+    [ "$status" -eq 0 ]
+    [ "$(val JE)" -eq 0 ]
+    [ -n "$(val ARENA)" ]
+    event_last allocator '.msg | test("libjemalloc not found|not a regular file|ignoring")'
+    event_last start '.allocator.kind == "glibc"'
+}
+
+@test "--jemalloc with a bad file: the reason is named, glibc tuning, the program runs" {
+    printf 'not a library\n' >"$BATS_TEST_TMPDIR/fake.so"
+    run --separate-stderr pid1 --log-format json --jemalloc "$BATS_TEST_TMPDIR/fake.so" -- sh -c "$SHOW"
+    [ "$status" -eq 0 ]
+    event_last allocator '.msg | contains("not an ELF file")'
+    [ "$(val JE)" -eq 0 ]
+    JEINIT_JEMALLOC=/nonexistent/libjemalloc.so.2 run --separate-stderr pid1 --log-format json -- sh -c "$SHOW"
+    [ "$status" -eq 0 ]
+    event_last allocator '.msg | contains("/nonexistent/libjemalloc.so.2")'
+}
+
+@test "LD_PRELOAD: the user's entries kept after ours, none twice, the user's own jemalloc kept" {
+    LD_PRELOAD=/lib/x86_64-linux-gnu/libm.so.6 run --separate-stderr pid1 -- sh -c "$SHOW"
+    [[ $(val LD_PRELOAD) == "$JEMALLOC:"*"libjeinit-agent.so:/lib/x86_64-linux-gnu/libm.so.6" ]]
+    cp "$JEMALLOC" "$BATS_TEST_TMPDIR/libjemalloc.so.2"
+    LD_PRELOAD="/lib/x86_64-linux-gnu/libm.so.6 $BATS_TEST_TMPDIR/libjemalloc.so.2" run --separate-stderr pid1 --log-format json -- sh -c "$SHOW"
+    [[ $(val LD_PRELOAD) == "$BATS_TEST_TMPDIR/libjemalloc.so.2:"*libjeinit-agent.so:/lib/x86_64-linux-gnu/libm.so.6 ]]
+    [[ $(val LD_PRELOAD) != *"$JEMALLOC"* ]]
+    event_last start ".allocator.found_by | test(\"LD_PRELOAD\")"
+}
+
+@test "options unknown to the detected jemalloc version are not emitted" {
+    lib=$BATS_TEST_TMPDIR/libjemalloc.so.2
+    # the same library claiming to be 5.2.1: tcache_max came in 5.3
+    sed 's/5\.3\.0-0-g54eaed1d/5.2.1-0-g54eaed1d/' "$JEMALLOC" >"$lib"
+    run "$JEINIT" --jemalloc "$lib" --memory-limit 512Mi --inspect
+    jq -e '.allocator.version == "5.2.1" and (.allocator.malloc_conf | contains("lg_tcache_max:12")) and (.allocator.malloc_conf | contains("tcache_max:4096") | not)' <<<"$output"
+    # a version that cannot be read: only what every jemalloc knows
+    sed 's/5\.3\.0-0-g54eaed1d/x.y.z-0-g54eaed1d/' "$JEMALLOC" >"$lib"
+    run "$JEINIT" --jemalloc "$lib" --inspect
+    jq -e '.allocator.version == null and (.allocator.malloc_conf | test("^narenas:[0-9]+$")) and (.warnings | any(test("cannot tell the jemalloc version")))' <<<"$output"
+}
+
+@test "--print-env output can be sourced by a shell and used as a Docker --env-file" {
+    run "$JEINIT" --print-env
+    [ "$status" -eq 0 ]
+    grep -qE '^LD_PRELOAD=[^ ]+$' <<<"$output"
+    grep -qE '^MALLOC_CONF=[a-z_]+:[^ ]+$' <<<"$output"
+    got=$(eval "$output"; echo "$MALLOC_CONF")
+    [ "$got" = "$(sed -n 's/^MALLOC_CONF=//p' <<<"$output")" ]
+    # a value that needs quoting is quoted so that the shell gets it back exactly
+    MALLOC_CONF="prof_prefix:/tmp/it's here" run "$JEINIT" --print-env
+    grep -q "^MALLOC_CONF='" <<<"$output"
+    got=$(eval "$output"; echo "$MALLOC_CONF")
+    [[ $got == *",prof_prefix:/tmp/it's here" ]]
+}
