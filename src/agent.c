@@ -33,13 +33,12 @@
 
 #include "proto.h"
 
-#define FD_FLOOR          900
-#define STACK_SIZE        (128 * 1024)
-#define FORK_DELAY_MS     100
+#define FD_FLOOR           900
+#define STACK_SIZE         ((size_t)128 * 1024)
+#define FORK_DELAY_MS      100
 #define MALLCTL_ARENAS_ALL "4096"
 
-typedef int (*mallctl_fn)(const char *name, void *oldp, size_t *oldlenp, void *newp,
-                          size_t newlen);
+typedef int (*mallctl_fn)(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen);
 typedef struct mallinfo2 (*mallinfo2_fn)(void);
 
 struct fd_id {
@@ -76,8 +75,7 @@ static bool fd_still_ours(const struct fd_id *id)
 {
     struct stat st;
 
-    return id->fd >= 0 && fstat(id->fd, &st) == 0 && st.st_dev == id->dev &&
-           st.st_ino == id->ino;
+    return id->fd >= 0 && fstat(id->fd, &st) == 0 && st.st_dev == id->dev && st.st_ino == id->ino;
 }
 
 static void fd_forget(struct fd_id *id, bool close_it)
@@ -250,8 +248,8 @@ static void answer(const struct agent_request *req, struct agent_reply *r)
         } else {
             after = self_rss();
         }
-        r->purged = (before != UINT64_MAX && after != UINT64_MAX && before > after) ? before - after
-                                                                                     : 0;
+        r->purged =
+            (before != UINT64_MAX && after != UINT64_MAX && before > after) ? before - after : 0;
     }
     if (A.mallctl)
         jemalloc_stats(r);
@@ -284,7 +282,9 @@ static bool register_self(void)
         struct cmsghdr align;
     } ctl;
     struct iovec iov = {&hello, sizeof(hello)};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+    struct msghdr msg = {.msg_iov = &iov,
+                         .msg_iovlen = 1,
+                         .msg_control = ctl.buf,
                          .msg_controllen = sizeof(ctl.buf)};
     struct cmsghdr *c;
     int sv[2], mine;
@@ -387,8 +387,8 @@ __attribute__((constructor)) static void agent_init(void)
     long fd, jeinit_pid;
     int mine;
 
-    if (!parse_int(getenv("JEINIT_AGENT_FD"), &fd) || !parse_int(getenv("JEINIT_AGENT_PID"),
-                                                                   &jeinit_pid))
+    if (!parse_int(getenv("JEINIT_AGENT_FD"), &fd) ||
+        !parse_int(getenv("JEINIT_AGENT_PID"), &jeinit_pid))
         return;
     if (!channel_is_jeinits((int)fd, jeinit_pid))
         return;

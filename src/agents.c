@@ -124,8 +124,9 @@ static void adopt(struct agent_hub *h, pid_t pid, int fd)
     if (!s || s->src.fd >= 0) {
         h->rejected++;
         if (!h->full_warned) {
-            log_msg(LOG_WARN, "agents", "more than %d processes with agents: pid %d and later "
-                                        "ones go unreported",
+            log_msg(LOG_WARN, "agents",
+                    "more than %d processes with agents: pid %d and later "
+                    "ones go unreported",
                     AGENTS_MAX, (int)pid);
             h->full_warned = true;
         }
@@ -157,7 +158,9 @@ static void on_hello(struct loop_source *src, uint32_t events)
             struct cmsghdr align;
         } ctl;
         struct iovec iov = {&hello, sizeof(hello)};
-        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+        struct msghdr msg = {.msg_iov = &iov,
+                             .msg_iovlen = 1,
+                             .msg_control = ctl.buf,
                              .msg_controllen = sizeof(ctl.buf)};
         int fds[4], nfds = 0;
         pid_t pid = 0;
@@ -189,8 +192,8 @@ static void on_hello(struct loop_source *src, uint32_t events)
         }
         /* exactly one SEQPACKET socket, a valid HELLO, a pid the kernel vouches for */
         if (n == (ssize_t)sizeof(hello) && hello.magic == AGENT_MAGIC &&
-            hello.version == AGENT_VERSION && hello.type == AGENT_HELLO && pid > 0 &&
-            nfds == 1 && !(msg.msg_flags & MSG_CTRUNC) && is_seqpacket(fds[0])) {
+            hello.version == AGENT_VERSION && hello.type == AGENT_HELLO && pid > 0 && nfds == 1 &&
+            !(msg.msg_flags & MSG_CTRUNC) && is_seqpacket(fds[0])) {
             adopt(h, pid, fds[0]);
             continue;
         }

@@ -30,8 +30,13 @@
 #endif
 
 static const char *const lib_dirs[] = {
-    "/usr/lib/" MULTIARCH, "/lib/" MULTIARCH, "/usr/local/lib", "/usr/lib64", "/lib64",
-    "/usr/lib",            "/lib",
+    "/usr/lib/" MULTIARCH,
+    "/lib/" MULTIARCH,
+    "/usr/local/lib",
+    "/usr/lib64",
+    "/lib64",
+    "/usr/lib",
+    "/lib",
 };
 static const char *const jemalloc_names[] = {"libjemalloc.so.2", "libjemalloc.so.1",
                                              "libjemalloc.so"};
@@ -51,7 +56,8 @@ const char *thp_mode_name(enum thp_mode m)
     return "unknown";
 }
 
-static void alloc_warn(struct allocator *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void alloc_warn(struct allocator *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void alloc_warn(struct allocator *a, const char *fmt, ...)
 {
     va_list ap;
@@ -65,8 +71,7 @@ static void alloc_warn(struct allocator *a, const char *fmt, ...)
 
 /* Maps a library and checks it; with want_version, scans for jemalloc's
  * version. 0, or a negative errno with *why. */
-static int check_library(const char *path, bool want_version, struct allocator *a,
-                         const char **why)
+static int check_library(const char *path, bool want_version, struct allocator *a, const char **why)
 {
     cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
@@ -112,8 +117,9 @@ static bool try_jemalloc(struct allocator *a, const char *path, const char *how)
     a->found_by = how;
     a->jemalloc = true;
     if (a->major == 0)
-        alloc_warn(a, "cannot tell the jemalloc version of %s: only version-independent options "
-                      "are set",
+        alloc_warn(a,
+                   "cannot tell the jemalloc version of %s: only version-independent options "
+                   "are set",
                    path);
     return true;
 }
@@ -173,8 +179,8 @@ static void find_agent(const struct config *cfg, struct allocator *a)
             (void)str_copy(a->agent_path, sizeof(a->agent_path), cfg->agent_path);
             a->agent = true;
         } else {
-            alloc_warn(a, "agent %s unusable (%s): no per-process allocator stats",
-                       cfg->agent_path, why);
+            alloc_warn(a, "agent %s unusable (%s): no per-process allocator stats", cfg->agent_path,
+                       why);
         }
         return;
     }
@@ -194,8 +200,9 @@ static void find_agent(const struct config *cfg, struct allocator *a)
         a->agent = true;
         return;
     }
-    alloc_warn(a, "libjeinit-agent.so not found beside %s: no per-process allocator stats "
-                  "(--agent PATH, or --no-agent to silence this)",
+    alloc_warn(a,
+               "libjeinit-agent.so not found beside %s: no per-process allocator stats "
+               "(--agent PATH, or --no-agent to silence this)",
                dir);
 }
 

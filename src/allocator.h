@@ -14,11 +14,11 @@
 #define ALLOC_WARNINGS_MAX 4
 
 struct allocator {
-    bool jemalloc;            /* preload (or keep) a jemalloc */
-    bool user_preloaded;      /* the user's LD_PRELOAD already holds it */
+    bool jemalloc;       /* preload (or keep) a jemalloc */
+    bool user_preloaded; /* the user's LD_PRELOAD already holds it */
     char jemalloc_path[PATH_MAX];
-    const char *found_by;     /* how it was found */
-    int major, minor, patch;  /* 0 when unknown */
+    const char *found_by;    /* how it was found */
+    int major, minor, patch; /* 0 when unknown */
     bool agent;
     char agent_path[PATH_MAX];
     enum thp_mode thp;

@@ -116,11 +116,11 @@ static void discover_given(struct cgroup *cg, const char *root)
         /* a v1 /sys/fs/cgroup: one directory per controller */
         cg->memory_version = 1;
         (void)str_printf(cg->memory_dir, sizeof(cg->memory_dir), "%s/memory", root);
-        if (str_printf(sub, sizeof(sub), "%s/cpu", root) == 0 && exists_in(sub, "cpu.cfs_quota_us"))
-            (void)str_copy(cg->cpu_dir, sizeof(cg->cpu_dir), sub);
-        else if (str_printf(sub, sizeof(sub), "%s/cpu,cpuacct", root) == 0 &&
-                 exists_in(sub, "cpu.cfs_quota_us"))
-            (void)str_copy(cg->cpu_dir, sizeof(cg->cpu_dir), sub);
+        static const char *const cpu_names[] = {"cpu", "cpu,cpuacct"};
+        for (size_t i = 0; i < ARRAY_SIZE(cpu_names) && !cg->cpu_dir[0]; i++)
+            if (str_printf(sub, sizeof(sub), "%s/%s", root, cpu_names[i]) == 0 &&
+                exists_in(sub, "cpu.cfs_quota_us"))
+                (void)str_copy(cg->cpu_dir, sizeof(cg->cpu_dir), sub);
         if (str_printf(sub, sizeof(sub), "%s/cpuset", root) == 0 && exists_in(sub, "cpuset.cpus"))
             (void)str_copy(cg->cpuset_dir, sizeof(cg->cpuset_dir), sub);
     } else {
@@ -276,8 +276,7 @@ static void discover_proc(struct cgroup *cg, bool real_proc)
     } else {
         cg->memory_dir[0] = '\0';
         if (cg->layout != CG_LAYOUT_NONE)
-            cg_warn(cg, "no memory controller for this process in %s/self/cgroup",
-                    cg->proc_root);
+            cg_warn(cg, "no memory controller for this process in %s/self/cgroup", cg->proc_root);
     }
     if (cg->memory_version && (cg->memory_version == 1 ? out1 : out2))
         cg_warn(cg, "cgroup path %s is outside the mount's root; using the mount point %s",
@@ -470,13 +469,11 @@ static void read_memory_limits(struct cgroup *cg, struct cgroup_limits *lim)
         if (cg_kv_get(kv, n, "hierarchical_memory_limit", &x) == 0)
             set_value(&lim->memory_ancestors, x >= CG_V1_UNLIMITED_FLOOR ? CG_UNLIMITED : x,
                       "%s/memory.stat hierarchical_memory_limit", cg->memory_dir);
-        if (cg_kv_get(kv, n, "hierarchical_memsw_limit", &x) == 0 &&
-            x < CG_V1_UNLIMITED_FLOOR && lim->memory_ancestors.present &&
-            lim->memory_ancestors.value != CG_UNLIMITED)
+        if (cg_kv_get(kv, n, "hierarchical_memsw_limit", &x) == 0 && x < CG_V1_UNLIMITED_FLOOR &&
+            lim->memory_ancestors.present && lim->memory_ancestors.value != CG_UNLIMITED)
             set_value(&lim->swap_max,
                       x > lim->memory_ancestors.value ? x - lim->memory_ancestors.value : 0,
-                      "%s/memory.stat hierarchical_memsw_limit minus memory",
-                      cg->memory_dir);
+                      "%s/memory.stat hierarchical_memsw_limit minus memory", cg->memory_dir);
     }
 }
 
@@ -571,8 +568,7 @@ void cgroup_read_limits(struct cgroup *cg, const struct config *cfg, struct cgro
     }
     if (cfg->cpu_limit_millis && cfg->cpu_limit_millis < lim->cpu_millis) {
         lim->cpu_millis = cfg->cpu_limit_millis;
-        (void)str_copy(lim->cpu_source, sizeof(lim->cpu_source),
-                       "--cpu-limit / JEINIT_CPU_LIMIT");
+        (void)str_copy(lim->cpu_source, sizeof(lim->cpu_source), "--cpu-limit / JEINIT_CPU_LIMIT");
     }
 }
 
@@ -685,8 +681,8 @@ void cgroup_read_usage(struct cgroup *cg, struct cgroup_usage *u)
             u->kernel = kv(u, "kernel");
             if (u->kernel == UINT64_MAX) {
                 /* before 5.18: the parts the "kernel" key later sums */
-                static const char *const parts[] = {"kernel_stack", "pagetables", "percpu",
-                                                    "slab", "vmalloc"};
+                static const char *const parts[] = {"kernel_stack", "pagetables", "percpu", "slab",
+                                                    "vmalloc"};
                 for (size_t i = 0; i < ARRAY_SIZE(parts); i++)
                     u->kernel = sum_present(u->kernel, kv(u, parts[i]));
             }
@@ -704,9 +700,9 @@ void cgroup_read_usage(struct cgroup *cg, struct cgroup_usage *u)
         }
         if (u->current != UINT64_MAX)
             u->working_set =
-                u->current -
-                (u->inactive_file != UINT64_MAX && u->inactive_file < u->current ? u->inactive_file
-                                                                                  : 0);
+                u->current - (u->inactive_file != UINT64_MAX && u->inactive_file < u->current
+                                  ? u->inactive_file
+                                  : 0);
         read_events(cg, u);
     }
     read_pressure(cg, u);

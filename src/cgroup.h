@@ -32,10 +32,10 @@ struct cg_value {
 
 struct cgroup {
     enum cg_layout layout;
-    int memory_version; /* 0: no memory controller found, 1 or 2 */
-    bool namespaced;    /* cgroup namespace (v2 path "/", or shown relative to it) */
+    int memory_version;        /* 0: no memory controller found, 1 or 2 */
+    bool namespaced;           /* cgroup namespace (v2 path "/", or shown relative to it) */
     const char *discovered_by; /* "libcgroup", "mountinfo", "--cgroup-root", "none" */
-    char cg_path[CG_PATH_MAX];  /* as /proc/self/cgroup names it */
+    char cg_path[CG_PATH_MAX]; /* as /proc/self/cgroup names it */
     char memory_dir[CG_PATH_MAX], cpu_dir[CG_PATH_MAX], cpuset_dir[CG_PATH_MAX];
     char memory_top[CG_PATH_MAX], cpu_top[CG_PATH_MAX]; /* where ancestor walks stop */
     char proc_root[CG_PATH_MAX];
@@ -46,18 +46,20 @@ struct cgroup {
 };
 
 struct cgroup_limits {
-    struct cg_value memory_max;    /* memory.max / memory.limit_in_bytes of our own cgroup */
-    struct cg_value memory_high;   /* memory.high (smallest up the tree) / memory.soft_limit_in_bytes */
-    struct cg_value memory_ancestors; /* smallest memory.max up the tree / hierarchical_memory_limit */
-    struct cg_value swap_max;      /* memory.swap.max / memsw minus memory */
-    struct cg_value mem_total;     /* MemTotal */
-    struct cg_value cpu_quota;     /* millicores from cpu.max / cfs_quota_us, smallest up the tree */
-    struct cg_value cpuset_cpus;   /* cpuset.cpus.effective / cpuset.effective_cpus */
-    unsigned affinity_cpus;        /* sched_getaffinity */
+    struct cg_value memory_max; /* memory.max / memory.limit_in_bytes of our own cgroup */
+    struct cg_value
+        memory_high; /* memory.high (smallest up the tree) / memory.soft_limit_in_bytes */
+    struct cg_value
+        memory_ancestors;        /* smallest memory.max up the tree / hierarchical_memory_limit */
+    struct cg_value swap_max;    /* memory.swap.max / memsw minus memory */
+    struct cg_value mem_total;   /* MemTotal */
+    struct cg_value cpu_quota;   /* millicores from cpu.max / cfs_quota_us, smallest up the tree */
+    struct cg_value cpuset_cpus; /* cpuset.cpus.effective / cpuset.effective_cpus */
+    unsigned affinity_cpus;      /* sched_getaffinity */
 
     /* What the policy uses: the smallest of the above and the overrides. */
     uint64_t memory_limit;
-    bool memory_unlimited;         /* no limit anywhere: memory_limit is MemTotal */
+    bool memory_unlimited; /* no limit anywhere: memory_limit is MemTotal */
     char memory_limit_source[CG_SOURCE_MAX];
     uint64_t cpu_millis;
     char cpu_source[CG_SOURCE_MAX];
@@ -65,7 +67,7 @@ struct cgroup_limits {
 
 struct cgroup_usage {
     bool present;
-    uint64_t current, peak;        /* UINT64_MAX: not available */
+    uint64_t current, peak; /* UINT64_MAX: not available */
     uint64_t anon, file, kernel, shmem, sock, inactive_file, working_set;
     struct cg_kv stat[CG_STAT_MAX];
     size_t nstat;
@@ -73,7 +75,7 @@ struct cgroup_usage {
     uint64_t ev_low, ev_high, ev_max, ev_oom, ev_oom_kill;
     bool under_oom;
     struct cg_psi psi;
-    const char *psi_scope;         /* "cgroup", "system" or NULL: unavailable */
+    const char *psi_scope; /* "cgroup", "system" or NULL: unavailable */
 };
 
 int cgroup_discover(struct cgroup *cg, const struct config *cfg);

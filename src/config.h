@@ -35,21 +35,21 @@ struct config {
     const char *proc_root;      /* --proc-root, JEINIT_PROC_ROOT; default "/proc" */
 
     /* allocator tuning */
-    uint64_t memory_limit;          /* --memory-limit, JEINIT_MEMORY_LIMIT; 0: none */
-    uint64_t cpu_limit_millis;      /* --cpu-limit, JEINIT_CPU_LIMIT; 0: none */
-    enum profile profile;           /* --profile, JEINIT_PROFILE */
-    unsigned workers;               /* --workers, JEINIT_WORKERS, WEB_CONCURRENCY; 0: unknown */
-    const char *workers_source;     /* which of those set it */
-    const char *jemalloc;           /* --jemalloc PATH|auto|off, JEINIT_JEMALLOC */
-    const char *extra_malloc_conf;  /* JEINIT_MALLOC_CONF */
-    const char *user_malloc_conf;   /* MALLOC_CONF as the user set it */
+    uint64_t memory_limit;         /* --memory-limit, JEINIT_MEMORY_LIMIT; 0: none */
+    uint64_t cpu_limit_millis;     /* --cpu-limit, JEINIT_CPU_LIMIT; 0: none */
+    enum profile profile;          /* --profile, JEINIT_PROFILE */
+    unsigned workers;              /* --workers, JEINIT_WORKERS, WEB_CONCURRENCY; 0: unknown */
+    const char *workers_source;    /* which of those set it */
+    const char *jemalloc;          /* --jemalloc PATH|auto|off, JEINIT_JEMALLOC */
+    const char *extra_malloc_conf; /* JEINIT_MALLOC_CONF */
+    const char *user_malloc_conf;  /* MALLOC_CONF as the user set it */
 
     /* monitor and agent */
-    bool agent;                 /* --no-agent, JEINIT_AGENT=0 */
-    const char *agent_path;     /* --agent PATH, JEINIT_AGENT_PATH */
-    int64_t interval_ms;        /* --interval, JEINIT_INTERVAL; 0 disables */
-    unsigned purge_at_percent;  /* --purge-at, JEINIT_PURGE_AT; default 90 */
-    unsigned pressure_percent;  /* --pressure-threshold, JEINIT_PRESSURE_THRESHOLD */
+    bool agent;                /* --no-agent, JEINIT_AGENT=0 */
+    const char *agent_path;    /* --agent PATH, JEINIT_AGENT_PATH */
+    int64_t interval_ms;       /* --interval, JEINIT_INTERVAL; 0 disables */
+    unsigned purge_at_percent; /* --purge-at, JEINIT_PURGE_AT; default 90 */
+    unsigned pressure_percent; /* --pressure-threshold, JEINIT_PRESSURE_THRESHOLD */
 
     /* the program: points into argv */
     char *const *child_argv;

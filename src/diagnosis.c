@@ -10,9 +10,12 @@
 const char *diag_state_name(enum diag_state s)
 {
     static const char *const names[] = {
-        [DIAG_WARMING_UP] = "warming-up",       [DIAG_HEAP_GROWTH] = "heap-growth",
-        [DIAG_RETENTION] = "allocator-retention", [DIAG_RSS_GROWTH] = "rss-growth",
-        [DIAG_PAGE_CACHE] = "page-cache",       [DIAG_NEAR_LIMIT] = "near-limit",
+        [DIAG_WARMING_UP] = "warming-up",
+        [DIAG_HEAP_GROWTH] = "heap-growth",
+        [DIAG_RETENTION] = "allocator-retention",
+        [DIAG_RSS_GROWTH] = "rss-growth",
+        [DIAG_PAGE_CACHE] = "page-cache",
+        [DIAG_NEAR_LIMIT] = "near-limit",
         [DIAG_STABLE] = "stable",
     };
 
@@ -77,8 +80,8 @@ void diagnose(const struct diag_sample *s, size_t n, uint64_t limit, struct diag
     a = &s[0];
     b = &s[n - 1];
     out->window_s = (double)(b->t_ms - a->t_ms) / 1000.0;
-    out->near_limit = limit && limit != DIAG_UNKNOWN && known(b->usage) &&
-                      (double)b->usage > 0.9 * (double)limit;
+    out->near_limit =
+        limit && limit != DIAG_UNKNOWN && known(b->usage) && (double)b->usage > 0.9 * (double)limit;
     if (n < 3) {
         out->state = DIAG_WARMING_UP;
         (void)snprintf(out->why, sizeof(out->why), "%zu sample(s); 3 are needed", n);

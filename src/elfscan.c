@@ -126,9 +126,9 @@ int jemalloc_version_scan(const unsigned char *buf, size_t len, int *major, int 
     return -ENOENT;
 }
 
-#define CACHE_MAGIC     "glibc-ld.so.cache1.1"
-#define CACHE_HEADER    48
-#define CACHE_ENTRY     24
+#define CACHE_MAGIC  "glibc-ld.so.cache1.1"
+#define CACHE_HEADER 48
+#define CACHE_ENTRY  24
 
 static uint32_t get32(const unsigned char *p)
 {
@@ -138,14 +138,13 @@ static uint32_t get32(const unsigned char *p)
     return v;
 }
 
-int ldcache_lookup(const unsigned char *buf, size_t len, const char *name, char *out,
-                   size_t outsz)
+int ldcache_lookup(const unsigned char *buf, size_t len, const char *name, char *out, size_t outsz)
 {
     const unsigned char *base = NULL;
     size_t mlen = strlen(CACHE_MAGIC), avail;
     uint32_t nlibs;
 
-    for (size_t i = 0; i + mlen <= len && i < 4096 * 1024; i += 4) {
+    for (size_t i = 0; i + mlen <= len && i < (size_t)4096 * 1024; i += 4) {
         if (memcmp(buf + i, CACHE_MAGIC, mlen) == 0) {
             base = buf + i;
             break;

@@ -16,14 +16,12 @@ int elf_check_shared_object(const unsigned char *hdr, size_t len, const char **w
 /* Finds jemalloc's version string ("5.3.0-0-g54eaed1d...", as in
  * JEMALLOC_VERSION) in a library's bytes. 0 with major/minor/patch, or
  * -ENOENT. */
-int jemalloc_version_scan(const unsigned char *buf, size_t len, int *major, int *minor,
-                          int *patch);
+int jemalloc_version_scan(const unsigned char *buf, size_t len, int *major, int *minor, int *patch);
 
 /* Looks name ("libjemalloc.so.2") up in an ld.so.cache image (the
  * "glibc-ld.so.cache1.1" format, alone or after the old one) for this
  * build's architecture. Copies the path into out; 0, -ENOENT, -EINVAL for a
  * malformed cache, -ENAMETOOLONG. */
-int ldcache_lookup(const unsigned char *buf, size_t len, const char *name, char *out,
-                   size_t outsz);
+int ldcache_lookup(const unsigned char *buf, size_t len, const char *name, char *out, size_t outsz);
 
 #endif

@@ -46,9 +46,9 @@ static bool append(char *out, size_t outsz, size_t *len, const char *s, size_t n
 
 static bool list_has(const char *list, const char *s, size_t n)
 {
-    const char *p = list;
+    const char *p = list ? list : "";
 
-    while (p && *p) {
+    while (*p) {
         size_t len = strcspn(p, ": ");
         if (len == n && strncmp(p, s, n) == 0)
             return true;
@@ -60,18 +60,20 @@ static bool list_has(const char *list, const char *s, size_t n)
 }
 
 int preload_merge(const char *existing, const char *const add[], size_t nadd,
-                  bool skip_first_if_jemalloc, char *out, size_t outsz,
-                  const char **user_jemalloc, size_t *user_jemalloc_len)
+                  bool skip_first_if_jemalloc, char *out, size_t outsz, const char **user_jemalloc,
+                  size_t *user_jemalloc_len)
 {
     size_t len = 0;
     const char *p;
 
     if (outsz == 0)
         return -ENAMETOOLONG;
+    if (!existing)
+        existing = "";
     out[0] = '\0';
     *user_jemalloc = NULL;
     *user_jemalloc_len = 0;
-    for (p = existing; p && *p;) {
+    for (p = existing; *p;) {
         size_t n = strcspn(p, ": ");
         if (n > 0 && is_jemalloc(p, n) && !*user_jemalloc) {
             *user_jemalloc = p;
@@ -95,7 +97,7 @@ int preload_merge(const char *existing, const char *const add[], size_t nadd,
         if (!append(out, outsz, &len, add[i], strlen(add[i]), ':'))
             return -ENAMETOOLONG;
     }
-    for (p = existing; p && *p;) {
+    for (p = existing; *p;) {
         size_t n = strcspn(p, ": ");
         if (n > 0 && !list_has(out, p, n) && !append(out, outsz, &len, p, n, ':'))
             return -ENAMETOOLONG;
@@ -183,6 +185,44 @@ char **env_build(char *const envp[], const struct env_change *changes, size_t n)
     }
     env[out] = NULL;
     return env;
+}
+
+int env_format_line(const char *key, const char *value, char *out, size_t outsz)
+{
+    size_t o;
+    int n;
+
+    if (outsz == 0)
+        return -ENAMETOOLONG;
+    out[0] = '\0';
+    if (env_value_is_plain(value)) {
+        n = snprintf(out, outsz, "%s=%s\n", key, value);
+        if (n < 0 || (size_t)n >= outsz) {
+            out[0] = '\0';
+            return -ENAMETOOLONG;
+        }
+        return 0;
+    }
+    n = snprintf(out, outsz, "%s='", key);
+    if (n < 0 || (size_t)n + 3 > outsz) /* an empty value still needs "'\n" and NUL */
+        goto too_long;
+    o = (size_t)n;
+    for (const char *p = value; *p; p++) {
+        const char *piece = *p == '\'' ? "'\\''" : NULL;
+        size_t len = piece ? 4 : 1;
+        if (o + len + 3 > outsz) /* room for the closing "'\n" and NUL */
+            goto too_long;
+        if (piece)
+            memcpy(out + o, piece, len);
+        else
+            out[o] = *p;
+        o += len;
+    }
+    memcpy(out + o, "'\n", 3); /* with the NUL */
+    return 0;
+too_long:
+    out[0] = '\0';
+    return -ENAMETOOLONG;
 }
 
 bool env_value_is_plain(const char *value)

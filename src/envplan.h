@@ -15,8 +15,8 @@
  * into existing at it (length *user_jemalloc_len). -ENAMETOOLONG when the
  * result does not fit outsz. */
 int preload_merge(const char *existing, const char *const add[], size_t nadd,
-                  bool skip_first_if_jemalloc, char *out, size_t outsz,
-                  const char **user_jemalloc, size_t *user_jemalloc_len);
+                  bool skip_first_if_jemalloc, char *out, size_t outsz, const char **user_jemalloc,
+                  size_t *user_jemalloc_len);
 
 /* Adds "name=value" tunables that the existing GLIBC_TUNABLES
  * ("a=b:c=d") does not set; the user's own entries come last and win.
@@ -36,5 +36,10 @@ char **env_build(char *const envp[], const struct env_change *changes, size_t n)
 /* True when value can be written as KEY=value in a shell or a Docker
  * --env-file without quoting. */
 bool env_value_is_plain(const char *value);
+
+/* "KEY=value\n", or "KEY='value'\n" with each ' written '\'' when the value
+ * is not plain: a line a POSIX shell reads back exactly. -ENAMETOOLONG when it
+ * does not fit outsz (out is then empty). */
+int env_format_line(const char *key, const char *value, char *out, size_t outsz);
 
 #endif

@@ -9,8 +9,8 @@
 #include "util.h"
 #include "version.h"
 
-void report_tuning(struct jw *w, const char *key, const struct allocator *a,
-                   const struct tuning *t, bool full)
+void report_tuning(struct jw *w, const char *key, const struct allocator *a, const struct tuning *t,
+                   bool full)
 {
     char version[32];
 
@@ -113,34 +113,16 @@ int inspect_print(int fd, const struct findings *f)
 
 int print_env(int fd, const struct tuning *t)
 {
-    char line[ENV_VALUE_MAX + 128];
+    char line[ENV_VALUE_MAX * 4 + 128];
 
     for (size_t i = 0; i < t->nchanges; i++) {
         const struct env_change *c = &t->changes[i];
-        int n;
+        int r;
         if (!c->value)
             continue;
-        if (env_value_is_plain(c->value)) {
-            n = snprintf(line, sizeof(line), "%s=%s\n", c->key, c->value);
-        } else {
-            /* single quotes, each ' written as '\'' */
-            size_t o = 0;
-            o += (size_t)snprintf(line, sizeof(line), "%s='", c->key);
-            for (const char *p = c->value; *p && o + 6 < sizeof(line); p++) {
-                if (*p == '\'') {
-                    memcpy(line + o, "'\\''", 4);
-                    o += 4;
-                } else {
-                    line[o++] = *p;
-                }
-            }
-            line[o++] = '\'';
-            line[o++] = '\n';
-            n = (int)o;
-        }
-        if (n < 0 || (size_t)n >= sizeof(line))
-            return -ENAMETOOLONG;
-        int r = write_all(fd, line, (size_t)n);
+        r = env_format_line(c->key, c->value, line, sizeof(line));
+        if (r == 0)
+            r = write_all(fd, line, strlen(line));
         if (r < 0)
             return r;
     }

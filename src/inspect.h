@@ -21,8 +21,8 @@ int inspect_print(int fd, const struct findings *f);
 int print_env(int fd, const struct tuning *t);
 
 /* The allocator and tuning as JSON, for --inspect (full) and the start line. */
-void report_tuning(struct jw *w, const char *key, const struct allocator *a,
-                   const struct tuning *t, bool full);
+void report_tuning(struct jw *w, const char *key, const struct allocator *a, const struct tuning *t,
+                   bool full);
 
 /* Every warning found on the way, as "warnings": [...]. */
 void report_warnings(struct jw *w, const struct findings *f);

@@ -156,8 +156,9 @@ static char **build_environment(int agent_fd)
     }
     envp = env_build(environ, changes, n);
     if (!envp) {
-        log_msg(LOG_WARN, "tuning", "out of memory building the environment: running the "
-                                     "program with jeinit's own, untuned");
+        log_msg(LOG_WARN, "tuning",
+                "out of memory building the environment: running the "
+                "program with jeinit's own, untuned");
         return environ;
     }
     return envp;

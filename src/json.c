@@ -22,7 +22,7 @@ yajl_gen jw_gen_new(bool beautify)
 
 void jw_text_append(struct jw *w, const char *s, size_t len)
 {
-    if (!w || !w->text_buf)
+    if (!w || !w->text_buf || !s || len == 0)
         return;
     if (len > w->text_cap - 1 - w->text_len) {
         len = w->text_cap - 1 - w->text_len;
@@ -96,6 +96,8 @@ static bool text_top(const struct jw *w)
 /* Text mode, top level: " key=". */
 static void text_key(struct jw *w, const char *key)
 {
+    if (!key)
+        key = "_"; /* a top-level value always has a key; never crash on a slip */
     jw_text_append(w, " ", 1);
     jw_text_append(w, key, strlen(key));
     jw_text_append(w, "=", 1);

@@ -15,8 +15,8 @@
 
 struct jw {
     yajl_gen g;
-    bool text;     /* top level as key=value */
-    int depth;     /* 0: top level of the object being written */
+    bool text;      /* top level as key=value */
+    int depth;      /* 0: top level of the object being written */
     char *text_buf; /* text mode: the line so far */
     size_t text_len, text_cap;
     bool truncated; /* text mode: something did not fit */

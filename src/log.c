@@ -13,8 +13,8 @@
 
 #include "util.h"
 
-#define LOG_QUEUE_SIZE (256 * 1024)
-#define LOG_LINE_MAX   (64 * 1024)
+#define LOG_QUEUE_SIZE ((size_t)256 * 1024)
+#define LOG_LINE_MAX   ((size_t)64 * 1024)
 
 enum out_kind {
     OUT_NONE,     /* closed or unusable: silent */

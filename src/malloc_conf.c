@@ -13,8 +13,8 @@ static bool key_char(char c)
 static void note_bad(struct mc_list *out, const char *seg, size_t len)
 {
     if (out->nbad++ == 0)
-        (void)snprintf(out->first_bad, sizeof(out->first_bad), "%.*s",
-                       (int)(len > 80 ? 80 : len), seg);
+        (void)snprintf(out->first_bad, sizeof(out->first_bad), "%.*s", (int)(len > 80 ? 80 : len),
+                       seg);
 }
 
 int malloc_conf_parse(const char *s, struct mc_list *out)
@@ -92,10 +92,10 @@ void malloc_conf_merge(const struct policy *derived, const char *extra, const ch
 {
     char pair[MC_KEY_MAX + MC_VALUE_MAX + 2];
     size_t len = 0;
-    bool ok = true;
+    bool ok = true, extra_full;
 
     memset(out, 0, sizeof(*out));
-    (void)malloc_conf_parse(extra, &out->extra);
+    extra_full = malloc_conf_parse(extra, &out->extra) < 0;
     (void)malloc_conf_parse(user, &out->user);
 
     for (size_t i = 0; i < derived->n; i++) {
@@ -108,7 +108,8 @@ void malloc_conf_merge(const struct policy *derived, const char *extra, const ch
         (void)snprintf(pair, sizeof(pair), "%s:%s", k, derived->opt[i].value);
         ok = ok && append(out->conf, sizeof(out->conf), &len, pair);
     }
-    if (extra && out->extra.nbad) {
+    /* pairs past the list's end would be lost: the string as it is instead */
+    if (extra && (out->extra.nbad || extra_full)) {
         ok = ok && append(out->conf, sizeof(out->conf), &len, extra);
     } else {
         for (size_t i = 0; i < out->extra.n; i++) {

@@ -26,8 +26,8 @@ struct mc_pair {
 struct mc_list {
     size_t n;
     struct mc_pair p[MC_PAIRS_MAX];
-    size_t nbad;          /* malformed pairs seen */
-    char first_bad[96];   /* the first of them, for the warning */
+    size_t nbad;        /* malformed pairs seen */
+    char first_bad[96]; /* the first of them, for the warning */
 };
 
 /* Parses "key:value,key:value" as jemalloc does: keys of [A-Za-z0-9_],
@@ -42,9 +42,9 @@ const char *malloc_conf_get(const struct mc_list *l, const char *key);
 struct mc_merge {
     char conf[MC_STRING_MAX]; /* the MALLOC_CONF to give the program */
     struct mc_list extra, user;
-    size_t noverridden;       /* derived options the user or JEINIT_MALLOC_CONF replaced */
+    size_t noverridden; /* derived options the user or JEINIT_MALLOC_CONF replaced */
     char overridden[MC_PAIRS_MAX][MC_KEY_MAX];
-    bool truncated;           /* did not fit: conf is the user's string alone */
+    bool truncated; /* did not fit: conf is the user's string alone */
 };
 
 /* extra and user may be NULL. Never fails: the worst case is the user's

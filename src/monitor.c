@@ -214,7 +214,8 @@ static void emit_memory_line(struct monitor *m, const struct diag_sample *d)
     write_pressure_flat(w, u);
     report_events(w, "events", u);
     jw_map_open(w, "events_delta");
-    jw_u64_or_null(w, "high", m->have_prev ? delta_or_null(u->ev_high, m->prev.ev_high) : UINT64_MAX);
+    jw_u64_or_null(w, "high",
+                   m->have_prev ? delta_or_null(u->ev_high, m->prev.ev_high) : UINT64_MAX);
     jw_u64_or_null(w, "max", m->have_prev ? delta_or_null(u->ev_max, m->prev.ev_max) : UINT64_MAX);
     jw_u64_or_null(w, "oom", m->have_prev ? delta_or_null(u->ev_oom, m->prev.ev_oom) : UINT64_MAX);
     jw_u64_or_null(w, "oom_kill",
@@ -374,11 +375,13 @@ static void check_events(struct monitor *m)
     const struct cgroup_usage *u = &m->usage, *p = &m->prev;
 
     if (m->have_prev) {
-        check_counter("memory_high", "usage went over memory.high: the kernel reclaimed and "
-                                     "throttled the container",
+        check_counter("memory_high",
+                      "usage went over memory.high: the kernel reclaimed and "
+                      "throttled the container",
                       u->ev_high, p->ev_high);
-        check_counter("memory_max", "usage reached the memory limit: the kernel had to reclaim "
-                                    "before allocating",
+        check_counter("memory_max",
+                      "usage reached the memory limit: the kernel had to reclaim "
+                      "before allocating",
                       u->ev_max, p->ev_max);
         check_counter("oom", "the cgroup ran out of memory", u->ev_oom, p->ev_oom);
     }

@@ -32,7 +32,7 @@ struct proc_sample {
     char comm[16];
     uint64_t rss, pss, anon, swap;
     const struct agent_slot *agent; /* NULL: no agent */
-    bool fresh;                      /* the agent answered this round */
+    bool fresh;                     /* the agent answered this round */
 };
 
 struct monitor {
@@ -68,11 +68,11 @@ struct monitor {
     uint64_t purge_usage_before;
     uint64_t purges, purged_bytes, purges_asked;
 
-    uint64_t oom_kills, oom_base;   /* seen since start; counter at start */
+    uint64_t oom_kills, oom_base; /* seen since start; counter at start */
     bool oom_base_known;
-    char main_comm[16];              /* the program's name, for a victim never sampled */
+    char main_comm[16]; /* the program's name, for a victim never sampled */
     pid_t main_pid;
-    pid_t killed_pid;                /* last process reaped after SIGKILL */
+    pid_t killed_pid; /* last process reaped after SIGKILL */
     char killed_comm[16];
     int64_t killed_ms;
     uint64_t peak_usage, samples;

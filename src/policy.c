@@ -50,7 +50,8 @@ static void note(struct policy *p, const char *fmt, ...)
     va_end(ap);
 }
 
-static void set_reason(struct policy *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_reason(struct policy *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void set_reason(struct policy *p, const char *fmt, ...)
 {
     va_list ap;
@@ -64,7 +65,8 @@ static void set_reason(struct policy *p, const char *fmt, ...)
 
 static bool version_at_least(const struct policy_input *in, int major, int minor)
 {
-    return in->jemalloc_major > major || (in->jemalloc_major == major && in->jemalloc_minor >= minor);
+    return in->jemalloc_major > major ||
+           (in->jemalloc_major == major && in->jemalloc_minor >= minor);
 }
 
 /* Memory one process may count on: the limit (or memory.high when lower,
@@ -122,8 +124,9 @@ void policy_jemalloc(const struct policy_input *in, struct policy *out)
     }
     add(out, "narenas", "", "%u", narenas);
     if (in->profile == PROFILE_MEMORY)
-        set_reason(out, "one arena: fewest places for freed memory to sit (memory profile); "
-                        "jemalloc's default would be 4 per host CPU = %u",
+        set_reason(out,
+                   "one arena: fewest places for freed memory to sit (memory profile); "
+                   "jemalloc's default would be 4 per host CPU = %u",
                    4 * in->host_cpus);
     else if (workers > 1)
         set_reason(out,
@@ -132,11 +135,11 @@ void policy_jemalloc(const struct policy_input *in, struct policy *out)
                    cpus, workers, narenas, in->profile == PROFILE_THROUGHPUT ? " x4" : "",
                    4 * in->host_cpus);
     else
-        set_reason(out,
-                   "%s per CPU the container may use (%u); jemalloc's default sizes for the host: 4 "
-                   "per host CPU = %u arenas, each holding its own freed memory",
-                   in->profile == PROFILE_THROUGHPUT ? "4 arenas" : "one arena", cpus,
-                   4 * in->host_cpus);
+        set_reason(
+            out,
+            "%s per CPU the container may use (%u); jemalloc's default sizes for the host: 4 "
+            "per host CPU = %u arenas, each holding its own freed memory",
+            in->profile == PROFILE_THROUGHPUT ? "4 arenas" : "one arena", cpus, 4 * in->host_cpus);
 
     if (!v5) {
         note(out, "jemalloc version unknown or older than 5.0: only narenas is set");
@@ -171,8 +174,10 @@ void policy_jemalloc(const struct policy_input *in, struct policy *out)
         break;
     case PROFILE_BALANCED:
     default:
-        dirty = budget <= 512 * MiB ? 1000 : budget <= 2 * GiB ? 2000 : budget <= 8 * GiB ? 5000
-                                                                                          : 10000;
+        dirty = budget <= 512 * MiB ? 1000
+                : budget <= 2 * GiB ? 2000
+                : budget <= 8 * GiB ? 5000
+                                    : 10000;
         muzzy = 0;
         break;
     }
@@ -180,11 +185,13 @@ void policy_jemalloc(const struct policy_input *in, struct policy *out)
     set_reason(out,
                "%s may use %s%s: freed pages are returned within ~%.1f s of going unused, "
                "instead of jemalloc's 10 s",
-               who, budget_s, in->memory_unlimited ? " (no cgroup limit: the machine's memory)" : "",
+               who, budget_s,
+               in->memory_unlimited ? " (no cgroup limit: the machine's memory)" : "",
                (double)dirty / 1000.0);
     if (dirty == 10000)
-        set_reason(out, "%s may use %s: jemalloc's 10 s default decay is affordable and keeps "
-                        "reuse cheap",
+        set_reason(out,
+                   "%s may use %s: jemalloc's 10 s default decay is affordable and keeps "
+                   "reuse cheap",
                    who, budget_s);
     add(out, "muzzy_decay_ms", "", "%ld", muzzy);
     if (muzzy == 0)

@@ -25,13 +25,13 @@
 enum thp_mode { THP_UNKNOWN, THP_ALWAYS, THP_MADVISE, THP_NEVER };
 
 struct policy_input {
-    uint64_t memory_limit;  /* bytes the container may use (MemTotal when unlimited) */
+    uint64_t memory_limit; /* bytes the container may use (MemTotal when unlimited) */
     bool memory_unlimited;
-    uint64_t memory_high;   /* memory.high, UINT64_MAX when none */
-    uint64_t cpu_millis;    /* CPUs the container may use, in millicores */
-    unsigned host_cpus;     /* what jemalloc would size itself for */
+    uint64_t memory_high; /* memory.high, UINT64_MAX when none */
+    uint64_t cpu_millis;  /* CPUs the container may use, in millicores */
+    unsigned host_cpus;   /* what jemalloc would size itself for */
     enum profile profile;
-    unsigned workers;       /* pre-fork worker processes, 0 when unknown */
+    unsigned workers; /* pre-fork worker processes, 0 when unknown */
     enum thp_mode thp;
     int jemalloc_major, jemalloc_minor; /* 0.0 when unknown */
 };

@@ -49,9 +49,9 @@ struct agent_reply {
     uint32_t background_threads; /* running */
     uint32_t background_enabled; /* 1 when background_thread is on */
     uint32_t reserved;
-    uint64_t purged;             /* AGENT_PURGED: resident (or RSS) released */
-    uint64_t cost_ns;            /* time the agent spent on this request */
-    char version_str[32];        /* "5.3.0-0-g..." or "glibc 2.36" */
+    uint64_t purged;      /* AGENT_PURGED: resident (or RSS) released */
+    uint64_t cost_ns;     /* time the agent spent on this request */
+    char version_str[32]; /* "5.3.0-0-g..." or "glibc 2.36" */
 };
 
 static inline bool agent_reply_valid(const struct agent_reply *r, long len)

@@ -30,7 +30,7 @@ struct supervisor {
 
     pid_t child;
     bool child_running;
-    pid_t tty_fg; /* the terminal's foreground group before the program took it, or -1 */
+    pid_t tty_fg;     /* the terminal's foreground group before the program took it, or -1 */
     int child_status; /* wait status of the program */
 
     enum phase phase;

@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static void tuning_warn(struct tuning *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tuning_warn(struct tuning *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void tuning_warn(struct tuning *t, const char *fmt, ...)
 {
     va_list ap;
@@ -47,19 +48,21 @@ static void plan_jemalloc(struct tuning *t, const struct config *cfg)
     policy_jemalloc(&t->input, &t->policy);
     malloc_conf_merge(&t->policy, cfg->extra_malloc_conf, cfg->user_malloc_conf, &t->mc);
     if (t->mc.extra.nbad)
-        tuning_warn(t, "JEINIT_MALLOC_CONF: malformed pair '%s' (expected key:value) passed on "
-                       "as it is",
+        tuning_warn(t,
+                    "JEINIT_MALLOC_CONF: malformed pair '%s' (expected key:value) passed on "
+                    "as it is",
                     t->mc.extra.first_bad);
     if (t->mc.user.nbad)
         tuning_warn(t, "MALLOC_CONF: malformed pair '%s' (expected key:value) passed on as it is",
                     t->mc.user.first_bad);
     if (t->mc.truncated)
-        tuning_warn(t, "MALLOC_CONF with jeinit's options would exceed %d bytes: the user's "
-                       "MALLOC_CONF is passed on alone",
+        tuning_warn(t,
+                    "MALLOC_CONF with jeinit's options would exceed %d bytes: the user's "
+                    "MALLOC_CONF is passed on alone",
                     MC_STRING_MAX);
     /* truncated: the user's MALLOC_CONF stays as it is (conf may hold only part of it) */
     if (t->mc.conf[0] && !t->mc.truncated &&
-        (!cfg->user_malloc_conf || strcmp(cfg->user_malloc_conf, t->mc.conf)))
+        (!cfg->user_malloc_conf || strcmp(cfg->user_malloc_conf, t->mc.conf) != 0))
         change(t, "MALLOC_CONF", t->mc.conf);
 }
 
@@ -101,8 +104,7 @@ static void plan_glibc(struct tuning *t, char *const envp[])
 }
 
 void tuning_plan(const struct config *cfg, const struct cgroup_limits *lim,
-                 const struct allocator *a, const char *agent, char *const envp[],
-                 struct tuning *t)
+                 const struct allocator *a, const char *agent, char *const envp[], struct tuning *t)
 {
     memset(t, 0, sizeof(*t));
     t->jemalloc = a->jemalloc;

@@ -12,7 +12,7 @@
 #include "malloc_conf.h"
 #include "policy.h"
 
-#define TUNING_CHANGES_MAX 6
+#define TUNING_CHANGES_MAX  6
 #define TUNING_WARNINGS_MAX 4
 
 struct tuning {

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian 12 machine lacks to build, test, benchmark and
+# demo jeinit (run as root; `make deps` calls it). Idempotent.
+set -euo pipefail
+
+packages=(
+    # build
+    build-essential pkg-config libyajl-dev libcgroup-dev libjemalloc-dev libjemalloc2
+    # lint, sanitizers, fuzzing
+    clang clang-format clang-tidy cppcheck libclang-rt-14-dev
+    # tests
+    bats jq python3 python3-jsonschema python3-yaml bsdutils util-linux procps
+    python3-flask gunicorn
+    # benchmarks and the demo's plot
+    tini dumb-init hyperfine gnuplot-nox
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    [ "$(id -u)" -eq 0 ] || { echo "deps: run as root to install: ${missing[*]}" >&2; exit 1; }
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    echo "deps: installed ${missing[*]}"
+else
+    echo "deps: all ${#packages[@]} packages present"
+fi
