@@ -185,7 +185,8 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "spin") && argc == 3)
         return spin(a);
 usage:
-    fprintf(stderr, "usage: memhog leak S MBPS | retain S MB | oom MB [MBPS] | churn S MB | fdchaos S | "
-                    "spin S\n");
+    fprintf(stderr,
+            "usage: memhog leak S MBPS | retain S MB | oom MB [MBPS] | churn S MB | fdchaos S | "
+            "spin S\n");
     return 2;
 }

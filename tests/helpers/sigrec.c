@@ -43,8 +43,8 @@ int main(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigfillset(&sa.sa_mask);
     for (int sig = 1; sig < 32; sig++) {
-        if (sig == SIGKILL || sig == SIGSTOP || sig == SIGCHLD || sig == SIGSEGV ||
-            sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTTIN || sig == SIGTTOU)
+        if (sig == SIGKILL || sig == SIGSTOP || sig == SIGCHLD || sig == SIGSEGV || sig == SIGBUS ||
+            sig == SIGFPE || sig == SIGILL || sig == SIGTTIN || sig == SIGTTOU)
             continue;
         (void)sigaction(sig, &sa, NULL);
     }

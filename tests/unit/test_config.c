@@ -6,8 +6,8 @@
 #include <string.h>
 #include "config.h"
 
-#define ARGV(...) ((char *const[]){"jeinit", __VA_ARGS__, NULL})
-#define ARGC(...) ((int)(sizeof((char *const[]){"jeinit", __VA_ARGS__}) / sizeof(char *)))
+#define ARGV(...)       ((char *const[]){"jeinit", __VA_ARGS__, NULL})
+#define ARGC(...)       ((int)(sizeof((char *const[]){"jeinit", __VA_ARGS__}) / sizeof(char *)))
 #define PARSE(env, ...) config_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), env, &cfg, &err)
 
 static struct config cfg;
@@ -56,8 +56,7 @@ static void test_bad_flags(void)
           "--grace=x refused: %s", err.msg);
     CHECK(PARSE(none, "--inspect=yes") == -EINVAL && strstr(err.msg, "takes no value"),
           "flag with a value refused");
-    CHECK(PARSE(none, "-s") == -EINVAL && err.usage && strstr(err.msg, "no PROGRAM"),
-          "no PROGRAM");
+    CHECK(PARSE(none, "-s") == -EINVAL && err.usage && strstr(err.msg, "no PROGRAM"), "no PROGRAM");
     CHECK(PARSE(none, "--inspect") == 0 && cfg.mode == MODE_INSPECT, "--inspect needs no PROGRAM");
 }
 
@@ -87,9 +86,10 @@ static void test_environment(void)
 {
     char *const tini_env[] = {"TINI_SUBREAPER=", "TINI_KILL_PROCESS_GROUP=0", "TINI_VERBOSITY=3",
                               NULL};
-    char *const jeinit_env[] = {"TINI_VERBOSITY=3", "JEINIT_VERBOSITY=0", "JEINIT_GRACE=1",
-                                "JEINIT_MEMORY_LIMIT=1Gi", "WEB_CONCURRENCY=3",
-                                "JEINIT_WORKERS=5", "MALLOC_CONF=narenas:1", NULL};
+    char *const jeinit_env[] = {"TINI_VERBOSITY=3",      "JEINIT_VERBOSITY=0",
+                                "JEINIT_GRACE=1",        "JEINIT_MEMORY_LIMIT=1Gi",
+                                "WEB_CONCURRENCY=3",     "JEINIT_WORKERS=5",
+                                "MALLOC_CONF=narenas:1", NULL};
     char *const bad_strict[] = {"JEINIT_GRACE=soon", NULL};
     char *const bad_lenient[] = {"JEINIT_MEMORY_LIMIT=lots", "JEINIT_PROFILE=fast",
                                  "JEINIT_CPU_LIMIT=", NULL};

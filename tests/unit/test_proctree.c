@@ -25,7 +25,8 @@ int main(void)
     }
     CHECK_INT(members, 3, "11, 12, 13 marked");
     CHECK_INT(strangers, 7, "root, strangers, cycle and orphan not marked");
-    CHECK_INT(proctree_descendants(e, n, 1, mark), 6, "from 1: all but the cycle and the orphan of 99");
+    CHECK_INT(proctree_descendants(e, n, 1, mark), 6,
+              "from 1: all but the cycle and the orphan of 99");
     CHECK_INT(proctree_descendants(e, 0, 1, mark), 0, "empty table");
     return check_done();
 }
