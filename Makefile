@@ -98,8 +98,11 @@ fuzz-smoke: $(FUZZERS:%=$(BUILD)/fuzz/%)
 bench: all static
 	tests/bench/init.sh
 
+# jeinit finds the agent at ../lib/jeinit/ from its own directory.
 install: all
 	install -D -m 0755 $(BUILD)/jeinit $(DESTDIR)$(PREFIX)/bin/jeinit
+	install -D -m 0644 $(BUILD)/libjeinit-agent.so $(DESTDIR)$(PREFIX)/lib/jeinit/libjeinit-agent.so
+	install -D -m 0644 src/jeinit.1 $(DESTDIR)$(PREFIX)/share/man/man1/jeinit.1
 
 clean:
 	rm -rf build build-san
