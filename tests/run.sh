@@ -31,19 +31,19 @@ run_unit() {
         [ -x "$t" ] || continue
         echo "# unit: ${t##*/}"
         # a crash shows as a failed test, not as silence
-        { timeout 120 "$t" || echo "not ok - ${t##*/} exited with status $?"; } 2>&1 | tally "unit/${t##*/}"
+        tally "unit/${t##*/}" < <(timeout 120 "$t" 2>&1 || echo "not ok - ${t##*/} exited with status $?")
     done
 }
 
 run_bats() {
     local f=tests/bats/$1.bats
     echo "# bats: $1"
-    { timeout 1800 bats --tap "$f" || true; } 2>&1 | tally "$1"
+    tally "$1" < <(timeout 1800 bats --tap "$f" 2>&1 || true)
 }
 
 run_fuzz() {
     echo "# fuzz smoke"
-    { make -s fuzz-smoke 2>&1 || echo "not ok - fuzz smoke failed"; } | tally fuzz
+    tally fuzz < <(make -s fuzz-smoke 2>&1 || echo "not ok - fuzz smoke failed")
 }
 
 tiers=("$@")
@@ -60,7 +60,7 @@ for tier in "${tiers[@]}"; do
         if [ -f "tests/bats/$tier.bats" ]; then
             run_bats "$tier"
         else
-            echo "not ok - unknown test tier '$tier'" | tally run
+            tally run <<<"not ok - unknown test tier '$tier'"
         fi
         ;;
     esac

@@ -89,3 +89,62 @@ event_last() {
         return 1
     }
 }
+
+# --- k8s.bats and container.bats ------------------------------------------
+
+MANIFEST_PY=$ROOT/tests/container/manifest.py
+
+# The offline manifest checker (PyYAML from Debian's python3-yaml).
+manifest() {
+    /usr/bin/python3 "$MANIFEST_PY" "$@"
+}
+
+require_yaml() {
+    /usr/bin/python3 -c 'import yaml' 2>/dev/null ||
+        skip "needs /usr/bin/python3 with PyYAML (apt-get install python3-yaml)"
+}
+
+# Succeeds when JSON text $1 is not empty and jq filter $2 holds for it
+# (with -s, so that empty input cannot pass); more arguments go to jq
+# (--arg NAME VALUE, --argjson NAME JSON).
+json_holds() {
+    local json=$1 filter=$2
+    shift 2
+    printf '%s\n' "$json" | jq -s -e "$@" "(length > 0) and (last | $filter)" >/dev/null || {
+        echo "jq filter does not hold: $filter" >&2
+        printf '%s\n' "$json" | head -c 4000 >&2
+        return 1
+    }
+}
+
+# Points podman at the private setup of ../shared/tools/podman-setup.sh
+# (storage and config under /var/tmp/podman-local) when that script exists.
+podman_env() {
+    local setup=${JEINIT_PODMAN_SETUP:-$ROOT/../shared/tools/podman-setup.sh}
+    if [ -f "$setup" ]; then
+        eval "$(bash "$setup" --env)"
+    fi
+}
+
+# Prints why rootful podman cannot run debian:bookworm-slim here; prints
+# nothing when it can. (bats 1.8 cannot skip from setup_file: a file's
+# setup_file keeps the reason for each test's setup to skip with.)
+podman_unavailable() {
+    if ! command -v podman >/dev/null; then
+        echo "podman is not installed (../shared/tools/podman-setup.sh installs it)"
+    elif [ "$(id -u)" -ne 0 ]; then
+        echo "needs root (rootful podman with real cgroup limits)"
+    else
+        podman_env
+        podman image exists docker.io/library/debian:bookworm-slim 2>/dev/null ||
+            echo "no debian:bookworm-slim image (run ../shared/tools/podman-setup.sh)"
+    fi
+}
+
+# Skips, saying why, unless rootful podman can run debian:bookworm-slim.
+require_podman() {
+    local why
+    why=$(podman_unavailable)
+    [ -z "$why" ] || skip "$why"
+    podman_env
+}

@@ -6,12 +6,25 @@
 #include <string.h>
 #include "config.h"
 
-#define ARGV(...)       ((char *const[]){"jeinit", __VA_ARGS__, NULL})
-#define ARGC(...)       ((int)(sizeof((char *const[]){"jeinit", __VA_ARGS__}) / sizeof(char *)))
-#define PARSE(env, ...) config_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), env, &cfg, &err)
-
 static struct config cfg;
 static struct config_error err;
+
+/* argv lives in static storage: cfg.child_argv points into it after the call. */
+static char *argv_store[32];
+
+static int parse_argv(char *const envp[], char *const *args, int n)
+{
+    argv_store[0] = "jeinit";
+    for (int i = 0; i < n && i < 30; i++)
+        argv_store[i + 1] = args[i];
+    argv_store[n + 1] = NULL;
+    return config_parse(n + 1, argv_store, envp, &cfg, &err);
+}
+
+#define ARGS(...)       ((char *const[]){__VA_ARGS__})
+#define NARGS(...)      ((int)(sizeof(ARGS(__VA_ARGS__)) / sizeof(char *)))
+#define PARSE(env, ...) parse_argv(env, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
+
 
 static void test_tini_flags(void)
 {

@@ -1,0 +1,259 @@
+/* Unit tests of tuning.c: what the program's environment becomes, from
+ * synthetic limits, allocators and user environments. */
+#include <stdlib.h>
+
+#include "check.h"
+#include "tuning.h"
+
+#define MiB   (UINT64_C(1) << 20)
+#define GiB   (UINT64_C(1) << 30)
+#define JE    "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
+#define AGENT "/opt/jeinit/libjeinit-agent.so"
+
+/* What policy_jemalloc derives for 2 CPUs / 2Gi on jemalloc 5.3. */
+#define DERIVED_2CPU_2GI                                                                           \
+    "narenas:2,background_thread:true,max_background_threads:2,dirty_decay_ms:2000,"               \
+    "muzzy_decay_ms:0,tcache_max:4096"
+#define TUNABLES "glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072"
+
+static struct config cfg;
+static struct cgroup_limits lim;
+static struct allocator alloc;
+static struct tuning t;
+
+/* 2 CPUs, 2Gi, balanced, jemalloc 5.3 found by jeinit; MALLOC_CONF from envp. */
+static void setup(bool jemalloc, char *const envp[])
+{
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.profile = PROFILE_BALANCED;
+    cfg.user_malloc_conf = env_lookup(envp, "MALLOC_CONF");
+    cfg.extra_malloc_conf = env_lookup(envp, "JEINIT_MALLOC_CONF");
+    memset(&lim, 0, sizeof(lim));
+    lim.memory_limit = 2 * GiB;
+    lim.cpu_millis = 2000;
+    memset(&alloc, 0, sizeof(alloc));
+    alloc.jemalloc = jemalloc;
+    if (jemalloc) {
+        (void)snprintf(alloc.jemalloc_path, sizeof(alloc.jemalloc_path), "%s", JE);
+        alloc.major = 5;
+        alloc.minor = 3;
+    }
+    alloc.host_cpus = 64;
+    alloc.thp = THP_MADVISE;
+}
+
+static const char *changed(const char *key)
+{
+    for (size_t i = 0; i < t.nchanges; i++)
+        if (strcmp(t.changes[i].key, key) == 0)
+            return t.changes[i].value ? t.changes[i].value : "(removed)";
+    return NULL;
+}
+
+static bool warned(const char *needle)
+{
+    for (int i = 0; i < t.nwarnings; i++)
+        if (strstr(t.warnings[i], needle))
+            return true;
+    return false;
+}
+
+static void test_jemalloc(void)
+{
+    char *envp[] = {"PATH=/bin", "LD_PRELOAD=/x/libfoo.so /y/libbar.so", NULL};
+
+    setup(true, envp);
+    tuning_plan(&cfg, &lim, &alloc, AGENT, envp, &t);
+    CHECK(t.jemalloc, "jemalloc planned");
+    CHECK_STR(changed("LD_PRELOAD"), JE ":" AGENT ":/x/libfoo.so:/y/libbar.so",
+              "LD_PRELOAD: jemalloc, the agent, then the user's entries");
+    CHECK_STR(changed("MALLOC_CONF"), DERIVED_2CPU_2GI, "MALLOC_CONF: the derived options");
+    CHECK(!changed("MALLOC_ARENA_MAX") && !changed("GLIBC_TUNABLES"), "no glibc settings");
+    CHECK_INT(t.nchanges, 2, "two changes");
+    CHECK_INT(t.nwarnings, 0, "no warnings");
+    CHECK(t.input.memory_high == UINT64_MAX && t.input.cpu_millis == 2000 &&
+              t.input.host_cpus == 64 && t.input.jemalloc_major == 5,
+          "policy input from the limits and the allocator");
+
+    setup(true, envp);
+    tuning_plan(&cfg, &lim, &alloc, NULL, envp, &t);
+    CHECK_STR(changed("LD_PRELOAD"), JE ":/x/libfoo.so:/y/libbar.so", "no agent: jemalloc first");
+
+    lim.memory_high.present = true;
+    lim.memory_high.value = 512 * MiB;
+    tuning_plan(&cfg, &lim, &alloc, NULL, envp, &t);
+    CHECK(t.input.memory_high == 512 * MiB && strstr(changed("MALLOC_CONF"), "dirty_decay_ms:1000"),
+          "memory.high reaches the policy: %s", changed("MALLOC_CONF"));
+
+    setup(true, envp);
+    alloc.major = alloc.minor = 0;
+    tuning_plan(&cfg, &lim, &alloc, NULL, envp, &t);
+    CHECK_STR(changed("MALLOC_CONF"), "narenas:2", "unknown version: narenas alone");
+}
+
+static void test_jemalloc_user(void)
+{
+    char *user[] = {"MALLOC_CONF=narenas:8,prof:true", NULL};
+    char *bad[] = {"MALLOC_CONF=narenas:8,oops,x-y:1", NULL};
+    char *extra_bad[] = {"JEINIT_MALLOC_CONF=dirty_decay_ms:500,nope", NULL};
+    char *all[] = {"MALLOC_CONF=narenas:1,background_thread:false,max_background_threads:1,"
+                   "dirty_decay_ms:0,muzzy_decay_ms:0,tcache_max:1024",
+                   NULL};
+
+    setup(true, user);
+    tuning_plan(&cfg, &lim, &alloc, NULL, user, &t);
+    CHECK_STR(changed("MALLOC_CONF"),
+              "background_thread:true,max_background_threads:2,dirty_decay_ms:2000,"
+              "muzzy_decay_ms:0,tcache_max:4096,narenas:8,prof:true",
+              "the user's narenas wins, their string last");
+    CHECK(t.mc.noverridden == 1 && strcmp(t.mc.overridden[0], "narenas") == 0,
+          "narenas reported as overridden");
+
+    setup(true, bad);
+    tuning_plan(&cfg, &lim, &alloc, NULL, bad, &t);
+    CHECK(warned("MALLOC_CONF: malformed pair 'oops'"), "a bad MALLOC_CONF pair named: %s",
+          t.nwarnings ? t.warnings[0] : "(none)");
+    CHECK(strstr(changed("MALLOC_CONF"), ",narenas:8,oops,x-y:1") != NULL, "passed on as it is: %s",
+          changed("MALLOC_CONF"));
+
+    setup(true, extra_bad);
+    tuning_plan(&cfg, &lim, &alloc, NULL, extra_bad, &t);
+    CHECK(warned("JEINIT_MALLOC_CONF: malformed pair 'nope'"),
+          "a bad JEINIT_MALLOC_CONF pair named: %s", t.nwarnings ? t.warnings[0] : "(none)");
+
+    setup(true, all);
+    tuning_plan(&cfg, &lim, &alloc, NULL, all, &t);
+    CHECK(!changed("MALLOC_CONF"), "the user set every derived key: MALLOC_CONF left alone");
+    CHECK_INT(t.mc.noverridden, 6, "all six overridden");
+}
+
+static void test_jemalloc_user_preloaded(void)
+{
+    char *envp[] = {"LD_PRELOAD=/a.so:/opt/libjemalloc.so.2", NULL};
+
+    setup(true, envp);
+    (void)snprintf(alloc.jemalloc_path, sizeof(alloc.jemalloc_path), "/opt/libjemalloc.so.2");
+    alloc.user_preloaded = true;
+    tuning_plan(&cfg, &lim, &alloc, AGENT, envp, &t);
+    CHECK_STR(changed("LD_PRELOAD"), "/opt/libjemalloc.so.2:" AGENT ":/a.so",
+              "the user's jemalloc moved before the agent");
+
+    char *only[] = {"LD_PRELOAD=/opt/libjemalloc.so.2", NULL};
+    setup(true, only);
+    (void)snprintf(alloc.jemalloc_path, sizeof(alloc.jemalloc_path), "/opt/libjemalloc.so.2");
+    tuning_plan(&cfg, &lim, &alloc, NULL, only, &t);
+    CHECK(!changed("LD_PRELOAD"), "the user's jemalloc alone, no agent: LD_PRELOAD unchanged");
+    CHECK_STR(changed("MALLOC_CONF"), DERIVED_2CPU_2GI, "still tuned");
+}
+
+static void test_glibc(void)
+{
+    char *envp[] = {"GLIBC_TUNABLES=glibc.malloc.check=3", "MALLOC_CONF=narenas:1", NULL};
+
+    setup(false, envp);
+    tuning_plan(&cfg, &lim, &alloc, AGENT, envp, &t);
+    CHECK(!t.jemalloc, "glibc planned");
+    CHECK_STR(changed("LD_PRELOAD"), AGENT, "the agent alone in LD_PRELOAD");
+    CHECK_STR(changed("MALLOC_ARENA_MAX"), "2", "MALLOC_ARENA_MAX for 2 CPUs");
+    CHECK_STR(changed("GLIBC_TUNABLES"), TUNABLES ":glibc.malloc.check=3",
+              "GLIBC_TUNABLES merged into the user's");
+    CHECK(!changed("MALLOC_CONF"), "MALLOC_CONF untouched without jemalloc");
+    CHECK_INT(t.nchanges, 3, "three changes");
+
+    char *none[] = {NULL};
+    setup(false, none);
+    tuning_plan(&cfg, &lim, &alloc, NULL, none, &t);
+    CHECK(!changed("LD_PRELOAD"), "no agent: no LD_PRELOAD");
+    CHECK_STR(changed("GLIBC_TUNABLES"), TUNABLES, "GLIBC_TUNABLES: ours");
+
+    char *arena[] = {"MALLOC_ARENA_MAX=4", NULL};
+    setup(false, arena);
+    tuning_plan(&cfg, &lim, &alloc, NULL, arena, &t);
+    CHECK(!changed("MALLOC_ARENA_MAX"), "the user's MALLOC_ARENA_MAX wins");
+    CHECK_STR(changed("GLIBC_TUNABLES"), TUNABLES, "thresholds still set");
+
+    char *arena_tunable[] = {"GLIBC_TUNABLES=glibc.malloc.arena_max=4", NULL};
+    setup(false, arena_tunable);
+    tuning_plan(&cfg, &lim, &alloc, NULL, arena_tunable, &t);
+    CHECK(!changed("MALLOC_ARENA_MAX"), "the user's glibc.malloc.arena_max wins");
+    CHECK_STR(changed("GLIBC_TUNABLES"), TUNABLES ":glibc.malloc.arena_max=4", "kept, last");
+
+    /* glibc reads MALLOC_TRIM_THRESHOLD_ and MALLOC_MMAP_THRESHOLD_ as
+     * aliases of the tunables, but GLIBC_TUNABLES beats them: ours must not
+     * be set over the user's. */
+    char *alias[] = {"MALLOC_TRIM_THRESHOLD_=0", NULL};
+    setup(false, alias);
+    tuning_plan(&cfg, &lim, &alloc, NULL, alias, &t);
+    CHECK_STR(changed("GLIBC_TUNABLES"), "glibc.malloc.mmap_threshold=131072",
+              "the user's MALLOC_TRIM_THRESHOLD_ wins");
+    char *both[] = {"MALLOC_TRIM_THRESHOLD_=0", "MALLOC_MMAP_THRESHOLD_=1048576", NULL};
+    setup(false, both);
+    tuning_plan(&cfg, &lim, &alloc, NULL, both, &t);
+    CHECK(!changed("GLIBC_TUNABLES"), "both thresholds the user's: GLIBC_TUNABLES not set");
+
+    char *same[] = {"GLIBC_TUNABLES=" TUNABLES, NULL};
+    setup(false, same);
+    tuning_plan(&cfg, &lim, &alloc, NULL, same, &t);
+    CHECK(!changed("GLIBC_TUNABLES"), "the user already has ours: GLIBC_TUNABLES unchanged");
+
+    setup(false, none);
+    cfg.profile = PROFILE_THROUGHPUT;
+    tuning_plan(&cfg, &lim, &alloc, NULL, none, &t);
+    CHECK_STR(changed("MALLOC_ARENA_MAX"), "8", "throughput: 4 arenas per CPU");
+    CHECK(!changed("GLIBC_TUNABLES"), "throughput: thresholds left to glibc");
+}
+
+static void test_too_long(void)
+{
+    static char conf[MC_STRING_MAX + 64], preload[ENV_VALUE_MAX + 64];
+    char *envp[] = {conf, preload, NULL};
+
+    memcpy(conf, "MALLOC_CONF=x:", 14);
+    memset(conf + 14, 'y', MC_STRING_MAX + 20);
+    memcpy(preload, "LD_PRELOAD=/", 12);
+    memset(preload + 12, 'p', ENV_VALUE_MAX + 20);
+
+    setup(true, envp);
+    tuning_plan(&cfg, &lim, &alloc, AGENT, envp, &t);
+    CHECK(warned("LD_PRELOAD would exceed"), "LD_PRELOAD too long: warned");
+    CHECK(!changed("LD_PRELOAD"), "LD_PRELOAD too long: left as it is");
+    CHECK(t.mc.truncated && warned("passed on alone"), "MALLOC_CONF too long: warned");
+    CHECK(!changed("MALLOC_CONF"), "a MALLOC_CONF longer than jeinit's buffer is never cut");
+
+    /* short enough alone, too long with ours */
+    conf[MC_STRING_MAX - 10] = '\0';
+    setup(true, envp);
+    tuning_plan(&cfg, &lim, &alloc, NULL, envp, &t);
+    CHECK(t.mc.truncated, "MALLOC_CONF that fits alone: truncated");
+    CHECK(!changed("MALLOC_CONF"), "the user's MALLOC_CONF alone: no change needed");
+}
+
+/* The plan applied: the environment the program gets. */
+static void test_env_applied(void)
+{
+    char *envp[] = {"HOME=/root", "LD_PRELOAD=/x/libfoo.so", "MALLOC_CONF=prof:true", NULL};
+    char **env;
+
+    setup(true, envp);
+    tuning_plan(&cfg, &lim, &alloc, AGENT, envp, &t);
+    env = env_build(envp, t.changes, t.nchanges);
+    CHECK(env != NULL, "env_build");
+    if (!env)
+        return;
+    CHECK_STR(env_lookup(env, "HOME"), "/root", "HOME kept");
+    CHECK_STR(env_lookup(env, "LD_PRELOAD"), JE ":" AGENT ":/x/libfoo.so", "LD_PRELOAD");
+    CHECK_STR(env_lookup(env, "MALLOC_CONF"), DERIVED_2CPU_2GI ",prof:true", "MALLOC_CONF");
+    CHECK(env[2] && !env[3], "three entries: replaced, not added");
+    free(env);
+}
+
+int main(void)
+{
+    test_jemalloc();
+    test_jemalloc_user();
+    test_jemalloc_user_preloaded();
+    test_glibc();
+    test_too_long();
+    test_env_applied();
+    return check_done();
+}
