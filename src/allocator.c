@@ -69,6 +69,73 @@ static void alloc_warn(struct allocator *a, const char *fmt, ...)
     va_end(ap);
 }
 
+/* /etc/ld.so.cache, read once. */
+static const unsigned char *ldcache(size_t *len)
+{
+    static unsigned char cache[1 << 20];
+    static ssize_t cached = -1;
+
+    if (cached < 0)
+        cached = read_file("/etc/ld.so.cache", (char *)cache, sizeof(cache));
+    *len = cached > 0 ? (size_t)cached : 0;
+    return cache;
+}
+
+/* Would ld.so find library name for a library in dir? Its own directory
+ * (where the Kubernetes init container puts jemalloc's neighbours), the
+ * library directories, ld.so.cache. */
+static bool library_present(const char *name, const char *dir)
+{
+    char path[PATH_MAX + 64], found[PATH_MAX];
+    const unsigned char *cache;
+    size_t len;
+
+    if (str_printf(path, sizeof(path), "%s/%s", dir, name) == 0 && access(path, F_OK) == 0)
+        return true;
+    for (size_t d = 0; d < ARRAY_SIZE(lib_dirs); d++)
+        if (str_printf(path, sizeof(path), "%s/%s", lib_dirs[d], name) == 0 &&
+            access(path, F_OK) == 0)
+            return true;
+    cache = ldcache(&len);
+    return len > 0 && ldcache_lookup(cache, len, name, found, sizeof(found)) == 0 &&
+           access(found, F_OK) == 0;
+}
+
+/* The libraries it needs are here (jemalloc needs libstdc++, which slim and
+ * distroless images may lack: preloaded anyway, it would stop every program
+ * from starting), and it is not an executable. */
+static int check_dependencies(const unsigned char *map, size_t len, const char *path,
+                              const char **why)
+{
+    static char reason[ELF_NAME_MAX + 64];
+    struct elf_dynamic dyn;
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+
+    if (elf_read_dynamic(map, len, &dyn) < 0) {
+        *why = "its ELF program headers are damaged";
+        return -ENOEXEC;
+    }
+    if (dyn.pie) {
+        *why = "a position-independent executable, which ld.so will not preload";
+        return -ENOEXEC;
+    }
+    (void)str_copy(dir, sizeof(dir), path);
+    if (slash)
+        dir[slash - path] = '\0';
+    else
+        (void)str_copy(dir, sizeof(dir), ".");
+    for (size_t i = 0; i < dyn.nneeded; i++) {
+        if (library_present(dyn.needed[i], dir))
+            continue;
+        (void)snprintf(reason, sizeof(reason), "it needs %s, which is not installed here",
+                       dyn.needed[i]);
+        *why = reason;
+        return -ENOENT;
+    }
+    return 0;
+}
+
 /* Maps a library and checks it; with want_version, scans for jemalloc's
  * version. 0, or a negative errno with *why. */
 static int check_library(const char *path, bool want_version, struct allocator *a, const char **why)
@@ -96,6 +163,8 @@ static int check_library(const char *path, bool want_version, struct allocator *
         return -errno;
     }
     r = elf_check_shared_object(map, (size_t)st.st_size, why);
+    if (r == 0)
+        r = check_dependencies(map, (size_t)st.st_size, path, why);
     if (r == 0 && want_version &&
         jemalloc_version_scan(map, (size_t)st.st_size, &a->major, &a->minor, &a->patch) < 0)
         a->major = a->minor = a->patch = 0;
@@ -143,9 +212,9 @@ static bool exe_dir(char *dir, size_t sz)
 
 static void search_jemalloc(struct allocator *a)
 {
-    static unsigned char cache[1 << 20];
     char dir[PATH_MAX], path[PATH_MAX + 32];
-    ssize_t len;
+    const unsigned char *cache;
+    size_t len;
 
     if (exe_dir(dir, sizeof(dir))) {
         for (size_t n = 0; n < ARRAY_SIZE(jemalloc_names); n++) {
@@ -161,8 +230,8 @@ static void search_jemalloc(struct allocator *a)
                 return;
         }
     }
-    len = read_file("/etc/ld.so.cache", (char *)cache, sizeof(cache));
-    if (len > 0 && ldcache_lookup(cache, (size_t)len, "libjemalloc.so.2", path, sizeof(path)) == 0)
+    cache = ldcache(&len);
+    if (len > 0 && ldcache_lookup(cache, len, "libjemalloc.so.2", path, sizeof(path)) == 0)
         (void)try_jemalloc(a, path, "ld.so.cache");
 }
 

@@ -32,6 +32,93 @@
 #define OUR_DATA ELFDATA2MSB
 #endif
 
+#if __SIZEOF_POINTER__ == 8
+typedef Elf64_Ehdr Ehdr;
+typedef Elf64_Phdr Phdr;
+typedef Elf64_Dyn Dyn;
+#else
+typedef Elf32_Ehdr Ehdr;
+typedef Elf32_Phdr Phdr;
+typedef Elf32_Dyn Dyn;
+#endif
+
+/* The file offset of virtual address vaddr, through the PT_LOAD segments. */
+static bool vaddr_to_offset(const unsigned char *phs, size_t phnum, uint64_t vaddr, size_t len,
+                            uint64_t *off)
+{
+    for (size_t i = 0; i < phnum; i++) {
+        Phdr ph;
+        memcpy(&ph, phs + i * sizeof(Phdr), sizeof(ph));
+        if (ph.p_type != PT_LOAD || vaddr < ph.p_vaddr || vaddr - ph.p_vaddr >= ph.p_filesz)
+            continue;
+        *off = (uint64_t)ph.p_offset + (vaddr - ph.p_vaddr);
+        return *off < len;
+    }
+    return false;
+}
+
+int elf_read_dynamic(const unsigned char *buf, size_t len, struct elf_dynamic *out)
+{
+    uint64_t needed[ELF_NEEDED_MAX], strtab = 0, strsz = 0, stroff = 0;
+    size_t nneeded = 0, phnum;
+    const unsigned char *phs;
+    Phdr dyn = {0};
+    bool have_dyn = false, have_strtab = false;
+    Ehdr eh;
+
+    memset(out, 0, sizeof(*out));
+    if (len < sizeof(eh))
+        return -ENOEXEC;
+    memcpy(&eh, buf, sizeof(eh));
+    if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != OUR_CLASS ||
+        eh.e_phentsize != sizeof(Phdr) || eh.e_phoff > len ||
+        eh.e_phnum > (len - eh.e_phoff) / sizeof(Phdr))
+        return -ENOEXEC;
+    phs = buf + eh.e_phoff;
+    phnum = eh.e_phnum;
+    for (size_t i = 0; i < phnum && !have_dyn; i++) {
+        memcpy(&dyn, phs + i * sizeof(Phdr), sizeof(dyn));
+        have_dyn = dyn.p_type == PT_DYNAMIC;
+    }
+    if (!have_dyn)
+        return 0;
+    if (dyn.p_offset > len || dyn.p_filesz > len - dyn.p_offset)
+        return -ENOEXEC;
+    for (size_t o = 0; o + sizeof(Dyn) <= dyn.p_filesz; o += sizeof(Dyn)) {
+        Dyn d;
+        memcpy(&d, buf + dyn.p_offset + o, sizeof(d));
+        if (d.d_tag == DT_NULL)
+            break;
+        if (d.d_tag == DT_NEEDED && nneeded < ELF_NEEDED_MAX)
+            needed[nneeded++] = d.d_un.d_val;
+        else if (d.d_tag == DT_STRTAB) {
+            strtab = d.d_un.d_ptr;
+            have_strtab = true;
+        } else if (d.d_tag == DT_STRSZ)
+            strsz = d.d_un.d_val;
+        else if (d.d_tag == DT_FLAGS_1)
+            out->pie = (d.d_un.d_val & DF_1_PIE) != 0;
+    }
+    if (nneeded == 0)
+        return 0;
+    if (!have_strtab || !vaddr_to_offset(phs, phnum, strtab, len, &stroff))
+        return -ENOEXEC;
+    if (strsz > len - stroff)
+        strsz = len - stroff;
+    for (size_t i = 0; i < nneeded; i++) {
+        const char *name;
+        size_t n;
+        if (needed[i] >= strsz)
+            continue;
+        name = (const char *)buf + stroff + needed[i];
+        n = strnlen(name, strsz - needed[i]);
+        if (n == strsz - needed[i] || n == 0 || n >= ELF_NAME_MAX)
+            continue; /* unterminated, empty or too long */
+        memcpy(out->needed[out->nneeded++], name, n + 1);
+    }
+    return 0;
+}
+
 int elf_check_shared_object(const unsigned char *hdr, size_t len, const char **why)
 {
     uint16_t type, machine;

@@ -13,6 +13,22 @@
  * a short reason ("not ELF", "32-bit", "not a shared object"...). */
 int elf_check_shared_object(const unsigned char *hdr, size_t len, const char **why);
 
+#define ELF_NEEDED_MAX 16
+#define ELF_NAME_MAX   64
+
+struct elf_dynamic {
+    size_t nneeded;
+    char needed[ELF_NEEDED_MAX][ELF_NAME_MAX]; /* DT_NEEDED, in order */
+    bool pie; /* DF_1_PIE: an executable, which ld.so refuses to preload */
+};
+
+/* Reads the dynamic section of an ELF image of this build's class: the
+ * libraries it needs and whether it is a position-independent executable.
+ * 0 (an image without a dynamic section needs nothing), or -ENOEXEC when the
+ * headers point outside the image. Names longer than ELF_NAME_MAX - 1 and
+ * entries past ELF_NEEDED_MAX are skipped. */
+int elf_read_dynamic(const unsigned char *buf, size_t len, struct elf_dynamic *out);
+
 /* Finds jemalloc's version string ("5.3.0-0-g54eaed1d...", as in
  * JEMALLOC_VERSION) in a library's bytes. 0 with major/minor/patch, or
  * -ENOENT. */

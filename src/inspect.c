@@ -72,6 +72,8 @@ static void warn_list(struct jw *w, const char (*list)[PATH_MAX + 128], int n)
 void report_warnings(struct jw *w, const struct findings *f)
 {
     jw_array_open(w, "warnings");
+    for (int i = 0; i < f->cfg->nwarnings; i++)
+        jw_str(w, NULL, f->cfg->warnings[i]);
     for (int i = 0; i < f->cg->nwarnings; i++)
         jw_str(w, NULL, f->cg->warnings[i]);
     warn_list(w, f->alloc->warnings, f->alloc->nwarnings);

@@ -9,6 +9,7 @@
 #include "tuning.h"
 
 struct findings {
+    const struct config *cfg;
     const struct cgroup *cg;
     const struct cgroup_limits *lim;
     const struct cgroup_usage *usage;

@@ -9,6 +9,7 @@
  *   7. log the exit and leave with the program's code */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -136,7 +137,7 @@ static void gather(const struct config *cfg, const char *agent, struct findings 
     (void)cgroup_discover(&cg, cfg);
     cgroup_read_limits(&cg, cfg, &limits);
     tuning_plan(cfg, &limits, &alloc, agent, environ, &tuning);
-    *f = (struct findings){&cg, &limits, &usage, &alloc, &tuning};
+    *f = (struct findings){cfg, &cg, &limits, &usage, &alloc, &tuning};
 }
 
 /* The program's environment: the tuning's changes, and the agent channel. */
@@ -332,6 +333,8 @@ static int run(struct config *cfg)
     if (!exec_errno)
         log_exit(&sup, code);
     supervisor_fini(&sup);
+    if (envp != environ)
+        free(envp);
     if (sup.monitor)
         monitor_fini(&monitor);
     if (with_agents)

@@ -12,7 +12,12 @@ static bool key_char(char c)
 
 static void note_bad(struct mc_list *out, const char *seg, size_t len)
 {
-    if (out->nbad++ == 0)
+    if (out->nbad++ > 0)
+        return;
+    if (len == 0)
+        (void)snprintf(out->first_bad, sizeof(out->first_bad),
+                       "(empty: ',,' or a comma at an end)");
+    else
         (void)snprintf(out->first_bad, sizeof(out->first_bad), "%.*s", (int)(len > 80 ? 80 : len),
                        seg);
 }
@@ -92,10 +97,10 @@ void malloc_conf_merge(const struct policy *derived, const char *extra, const ch
 {
     char pair[MC_KEY_MAX + MC_VALUE_MAX + 2];
     size_t len = 0;
-    bool ok = true, extra_full;
+    bool ok = true;
 
     memset(out, 0, sizeof(*out));
-    extra_full = malloc_conf_parse(extra, &out->extra) < 0;
+    out->extra_full = malloc_conf_parse(extra, &out->extra) < 0;
     (void)malloc_conf_parse(user, &out->user);
 
     for (size_t i = 0; i < derived->n; i++) {
@@ -108,17 +113,13 @@ void malloc_conf_merge(const struct policy *derived, const char *extra, const ch
         (void)snprintf(pair, sizeof(pair), "%s:%s", k, derived->opt[i].value);
         ok = ok && append(out->conf, sizeof(out->conf), &len, pair);
     }
-    /* pairs past the list's end would be lost: the string as it is instead */
-    if (extra && (out->extra.nbad || extra_full)) {
-        ok = ok && append(out->conf, sizeof(out->conf), &len, extra);
-    } else {
-        for (size_t i = 0; i < out->extra.n; i++) {
-            const struct mc_pair *p = &out->extra.p[i];
-            if (malloc_conf_get(&out->user, p->key))
-                continue;
-            (void)snprintf(pair, sizeof(pair), "%s:%s", p->key, p->value);
-            ok = ok && append(out->conf, sizeof(out->conf), &len, pair);
-        }
+    /* JEINIT_MALLOC_CONF: its well-formed pairs only */
+    for (size_t i = 0; i < out->extra.n; i++) {
+        const struct mc_pair *p = &out->extra.p[i];
+        if (malloc_conf_get(&out->user, p->key))
+            continue;
+        (void)snprintf(pair, sizeof(pair), "%s:%s", p->key, p->value);
+        ok = ok && append(out->conf, sizeof(out->conf), &len, pair);
     }
     if (user)
         ok = ok && append(out->conf, sizeof(out->conf), &len, user);

@@ -2,9 +2,14 @@
  * fuzzed (tests/fuzz/fuzz_malloc_conf.c).
  *
  * Merge order, later wins key by key: jeinit's derived options, then
- * JEINIT_MALLOC_CONF, then the user's MALLOC_CONF. The user's string is
- * passed through untouched (even its malformed pairs: jemalloc reports those
- * itself, as it would without jeinit); derived keys it sets are dropped. */
+ * JEINIT_MALLOC_CONF, then the user's MALLOC_CONF. jemalloc stops reading its
+ * configuration at the first malformed pair, so:
+ *   - the user's MALLOC_CONF is passed on untouched and last: with or without
+ *     jeinit, jemalloc reads exactly the same of it; derived keys it sets are
+ *     dropped;
+ *   - JEINIT_MALLOC_CONF is jeinit's own variable: only its well-formed pairs
+ *     are passed on (a malformed one, placed before the user's string, would
+ *     hide the user's whole MALLOC_CONF from jemalloc). */
 #ifndef JEINIT_MALLOC_CONF_H
 #define JEINIT_MALLOC_CONF_H
 
@@ -13,9 +18,9 @@
 
 #include "policy.h"
 
-#define MC_PAIRS_MAX  48
-#define MC_KEY_MAX    48
-#define MC_VALUE_MAX  128
+#define MC_PAIRS_MAX  64 /* jemalloc 5.3 has fewer options than this */
+#define MC_KEY_MAX    64
+#define MC_VALUE_MAX  1024 /* room for paths such as prof_prefix */
 #define MC_STRING_MAX 4096
 
 struct mc_pair {
@@ -44,7 +49,8 @@ struct mc_merge {
     struct mc_list extra, user;
     size_t noverridden; /* derived options the user or JEINIT_MALLOC_CONF replaced */
     char overridden[MC_PAIRS_MAX][MC_KEY_MAX];
-    bool truncated; /* did not fit: conf is the user's string alone */
+    bool truncated;  /* did not fit: conf is the user's string alone */
+    bool extra_full; /* JEINIT_MALLOC_CONF had more than MC_PAIRS_MAX pairs */
 };
 
 /* extra and user may be NULL. Never fails: the worst case is the user's

@@ -335,8 +335,11 @@ static void postmortem(struct monitor *m, uint64_t count)
         jw_map_close(w);
     }
     jw_array_close(w);
-    jw_str(w, "diagnosis", diag_state_name(m->diag.state));
-    jw_str(w, "grew", m->diag.why[0] ? m->diag.why : "no samples before the kill");
+    /* the same object as in memory lines: one type per field name */
+    jw_map_open(w, "diagnosis");
+    jw_str(w, "state", diag_state_name(m->diag.state));
+    jw_str(w, "why", m->diag.why[0] ? m->diag.why : "no samples before the kill");
+    jw_map_close(w);
     log_end(w);
 }
 
@@ -451,7 +454,7 @@ static void on_purge_report(struct loop_source *src, uint32_t events)
     m->purged_bytes += released;
     w = log_begin(LOG_INFO, "purge");
     jw_str(w, "reason", m->purge_reason);
-    jw_u64(w, "processes", answered);
+    jw_u64(w, "agents", answered);
     jw_u64(w, "released_bytes", released);
     jw_u64_or_null(w, "usage_before_bytes", m->purge_usage_before);
     jw_u64_or_null(w, "usage_after_bytes", m->usage.current);

@@ -84,7 +84,7 @@ static void start_kill(struct supervisor *s, const char *reason)
     w = log_begin(LOG_WARN, "kill");
     jw_str(w, "signal", "SIGKILL");
     jw_str(w, "reason", reason);
-    jw_i64(w, "processes", signal_rest(s, SIGKILL));
+    jw_i64(w, "signalled", signal_rest(s, SIGKILL));
     log_end(w);
     (void)timer_arm(s->grace_tfd, 0, 0);
 }

@@ -48,12 +48,14 @@ static void plan_jemalloc(struct tuning *t, const struct config *cfg)
     policy_jemalloc(&t->input, &t->policy);
     malloc_conf_merge(&t->policy, cfg->extra_malloc_conf, cfg->user_malloc_conf, &t->mc);
     if (t->mc.extra.nbad)
-        tuning_warn(t,
-                    "JEINIT_MALLOC_CONF: malformed pair '%s' (expected key:value) passed on "
-                    "as it is",
+        tuning_warn(t, "JEINIT_MALLOC_CONF: malformed pair '%s' (expected key:value) dropped",
                     t->mc.extra.first_bad);
+    if (t->mc.extra_full)
+        tuning_warn(t, "JEINIT_MALLOC_CONF: more than %d pairs; the rest dropped", MC_PAIRS_MAX);
     if (t->mc.user.nbad)
-        tuning_warn(t, "MALLOC_CONF: malformed pair '%s' (expected key:value) passed on as it is",
+        tuning_warn(t,
+                    "MALLOC_CONF: malformed pair '%s' (expected key:value) passed on as it is: "
+                    "jemalloc stops reading MALLOC_CONF there",
                     t->mc.user.first_bad);
     if (t->mc.truncated)
         tuning_warn(t,

@@ -159,3 +159,21 @@ val() {
     got=$(eval "$output"; echo "$MALLOC_CONF")
     [[ $got == *",prof_prefix:/tmp/it's here" ]]
 }
+
+@test "a jemalloc whose dependencies are missing is not preloaded (the program would not start)" {
+    # the same library, needing a libstdc++ that is not there (as in a slim image)
+    lib=$BATS_TEST_TMPDIR/libjemalloc.so.2
+    sed 's/libstdc++\.so\.6/libmissing.so6/g' "$JEMALLOC" >"$lib"
+    run --separate-stderr pid1 --log-format json --jemalloc "$lib" -- sh -c "$SHOW; exit 3"
+    [ "$status" -eq 3 ]
+    [ "$(val JE)" -eq 0 ]
+    event_last allocator '.msg | contains("needs libmissing.so6, which is not installed here")'
+    event_last start '.allocator.kind == "glibc"'
+}
+
+@test "an executable given as the jemalloc is refused: ld.so would not preload it" {
+    run --separate-stderr pid1 --log-format json --jemalloc /bin/true -- sh -c "$SHOW"
+    [ "$status" -eq 0 ]
+    event_last allocator '.msg | contains("position-independent executable")'
+    event_last start '.allocator.kind == "glibc"'
+}

@@ -13,13 +13,13 @@ FIXTURES=$ROOT/tests/fixtures
 # jeinit as PID 1 of a new pid namespace: everything it leaves dies with the
 # namespace, and timeout bounds a test that hangs.
 pid1() {
-    timeout "${TIMEOUT:-60}" unshare --pid --fork --mount-proc --kill-child "$JEINIT" "$@"
+    timeout -k 5 "${TIMEOUT:-60}" unshare --pid --fork --mount-proc --kill-child "$JEINIT" "$@"
 }
 
 # jeinit as an ordinary process, inside a throw-away pid namespace whose
 # PID 1 is a shell, so that it is not PID 1 but nothing can leak.
 not_pid1() {
-    timeout "${TIMEOUT:-60}" unshare --pid --fork --mount-proc --kill-child \
+    timeout -k 5 "${TIMEOUT:-60}" unshare --pid --fork --mount-proc --kill-child \
         sh -c '"$@"; rc=$?; exit $rc' sh "$JEINIT" "$@"
 }
 

@@ -86,7 +86,7 @@ memory_with() {
     run_in_cg --interval 0.2 -- "$MEMHOG" oom 400 100
     [ "$status" -eq 137 ]
     event_last oom_kill '.count >= 1 and .victim.pid == 2 and .victim.comm == "memhog" and .limit_bytes == 67108864'
-    event_last oom_kill '(.last_samples | length) >= 1 and (.grew | length) > 0'
+    event_last oom_kill '(.last_samples | length) >= 1 and (.diagnosis.why | length) > 0'
     event_last exit '.code == 137 and .signal == "SIGKILL" and .memory.oom_kills >= 1'
     "$SCHEMA" --strict "$LOG"
 }
@@ -105,7 +105,7 @@ memory_with() {
     # decay off: jemalloc would keep the freed 300 MiB forever on its own
     MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1 run_in_cg --interval 0.5 --purge-at 30 -- "$MEMHOG" churn 4 300
     [ "$status" -eq 0 ]
-    events purge | jq -s -e '.[0] | .processes >= 1 and .released_bytes > 200000000 and .usage_after_bytes < .usage_before_bytes - 200000000'
+    events purge | jq -s -e '.[0] | .agents >= 1 and .released_bytes > 200000000 and .usage_after_bytes < .usage_before_bytes - 200000000'
     before=$(events memory | jq -s '[.[] | .processes[] | select(.comm == "memhog") | .rss_bytes] | max')
     after=$(events memory | jq -s '[.[] | .processes[] | select(.comm == "memhog") | .rss_bytes] | last')
     [ "$before" -gt 300000000 ]

@@ -125,6 +125,23 @@ static void check_ldcache(const unsigned char *buf, size_t len, const char *name
     INVARIANT(memmem(buf, len, name, strlen(name) + 1) != NULL);
 }
 
+/* elf_read_dynamic: every name NUL-terminated, non-empty, within bounds */
+static void check_dynamic(const unsigned char *buf, size_t size)
+{
+    struct elf_dynamic d;
+    int r = elf_read_dynamic(buf, size, &d);
+
+    if (r != 0 && r != -ENOEXEC)
+        abort();
+    if (d.nneeded > ELF_NEEDED_MAX)
+        abort();
+    for (size_t i = 0; i < d.nneeded; i++) {
+        size_t n = strnlen(d.needed[i], ELF_NAME_MAX);
+        if (n == 0 || n >= ELF_NAME_MAX)
+            abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -137,6 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(buf, data, size);
     check_elf(buf, size);
+    check_dynamic(buf, size);
     check_version(buf, size);
     outsz = size ? (size_t)data[size - 1] % 64 + 1 : 1;
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {

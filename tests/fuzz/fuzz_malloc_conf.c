@@ -93,8 +93,11 @@ static void check_list(const char *s, const struct mc_list *l, int r)
     INVARIANT(r == 0 ? l->n == count.good : (l->n == MC_PAIRS_MAX && count.good > MC_PAIRS_MAX));
     INVARIANT(memchr(l->first_bad, '\0', sizeof(l->first_bad)) != NULL);
     INVARIANT(l->nbad > 0 || l->first_bad[0] == '\0');
+    /* the first malformed pair is quoted from s, or an empty one is described */
     if (l->nbad > 0)
-        INVARIANT(strstr(s, l->first_bad) != NULL);
+        INVARIANT(strstr(s, l->first_bad) != NULL ||
+                  (strncmp(l->first_bad, "(empty", 6) == 0 &&
+                   (s[0] == ',' || strstr(s, ",,") || s[strlen(s) - 1] == ',')));
     for (size_t i = 0; i < l->n; i++) {
         size_t klen = strnlen(l->p[i].key, MC_KEY_MAX), vl = strnlen(l->p[i].value, MC_VALUE_MAX);
         INVARIANT(klen > 0 && klen < MC_KEY_MAX && vl > 0 && vl < MC_VALUE_MAX);
@@ -145,7 +148,6 @@ static void check_merge(const char *extra, const char *user)
     const struct policy *d = derived_policy();
     size_t ulen = user ? strlen(user) : 0, clen, plen, vlen, evlen;
     const char *v, *ev;
-    bool extra_verbatim;
 
     malloc_conf_merge(d, extra, user, &m);
     INVARIANT(memchr(m.conf, '\0', sizeof(m.conf)) != NULL);
@@ -164,16 +166,14 @@ static void check_merge(const char *extra, const char *user)
         INVARIANT(m.conf[plen - 1] == ',');
         plen--;
     }
-    /* JEINIT_MALLOC_CONF goes as it is when malformed or too long for a list */
-    if (extra) {
-        struct ref_count count;
-        (void)ref_get(extra, strlen(extra), "", &vlen, &count);
-        extra_verbatim = count.bad > 0 || count.good > MC_PAIRS_MAX;
-    } else {
-        extra_verbatim = false;
+    /* before the user's string, only well-formed pairs: a malformed one
+     * would stop jemalloc before it reads the user's */
+    for (const char *p = m.conf, *end = m.conf + plen; p < end;) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        size_t seg = (size_t)((comma ? comma : end) - p), klen;
+        INVARIANT(ref_pair(p, seg, &klen));
+        p = comma ? comma + 1 : end;
     }
-    if (extra_verbatim)
-        INVARIANT(strstr(m.conf, extra) != NULL);
 
     for (size_t i = 0; i < d->n; i++) {
         const char *k = d->opt[i].key;
@@ -184,9 +184,10 @@ static void check_merge(const char *extra, const char *user)
         ev = extra ? ref_get(extra, strlen(extra), k, &evlen, NULL) : NULL;
         INVARIANT(listed(&m, k) == (by_user || by_extra));
         if (by_user) {
-            /* no derived key that the user set: only JEINIT_MALLOC_CONF's
-             * own string, passed on as it is, may hold it */
-            INVARIANT(!v || (extra_verbatim && ev));
+            /* no derived key that the user set */
+            INVARIANT(!v);
+        } else if (m.extra_full) {
+            continue; /* JEINIT_MALLOC_CONF's tail was dropped: its last value is unknown */
         } else if (ev) {
             /* JEINIT_MALLOC_CONF's last value for it, wherever it was */
             INVARIANT(v && vlen == evlen && memcmp(v, ev, vlen) == 0);
@@ -196,7 +197,8 @@ static void check_merge(const char *extra, const char *user)
     }
     /* every pair of JEINIT_MALLOC_CONF's reaches the program, unless the
      * user set the key: its last value is the one written */
-    for (const char *p = extra, *end = extra ? extra + strlen(extra) : NULL; p && p < end;) {
+    for (const char *p = m.extra_full ? NULL : extra, *end = extra ? extra + strlen(extra) : NULL;
+         p && p < end;) {
         const char *comma = memchr(p, ',', (size_t)(end - p));
         size_t seg = (size_t)((comma ? comma : end) - p), klen;
         char key[MC_KEY_MAX];

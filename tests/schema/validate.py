@@ -1,7 +1,9 @@
 #!/usr/bin/python3
-"""Validates jeinit's JSON log lines (stdin or files) against log.schema.json.
-Prints one line per invalid log line and exits 1 if any; non-JSON lines
-(the program's own output) are skipped unless --strict."""
+"""Validates jeinit's JSON log lines (stdin or files) against log.schema.json,
+and checks that every field path has one JSON type across all the lines (null
+aside), so that log stores with dynamic mappings accept every event. Prints
+one line per problem and exits 1 if any; non-JSON lines (the program's own
+output) are skipped unless --strict."""
 import json
 import os
 import sys
@@ -16,6 +18,28 @@ strict = "--strict" in sys.argv
 paths = [a for a in sys.argv[1:] if a != "--strict"]
 streams = [open(p) for p in paths] if paths else [sys.stdin]
 bad = seen = 0
+types = {}
+
+
+def kind(v):
+    if isinstance(v, bool):
+        return "boolean"
+    if isinstance(v, (int, float)):
+        return "number"
+    return {str: "string", list: "array", dict: "object"}.get(type(v), "null")
+
+
+def walk(v, path, event):
+    k = kind(v)
+    if k != "null":
+        types.setdefault(path, {}).setdefault(k, event)
+    if isinstance(v, dict):
+        for key, sub in v.items():
+            walk(sub, f"{path}.{key}" if path else key, event)
+    elif isinstance(v, list):
+        for sub in v:
+            walk(sub, path + "[]", event)
+
 for stream in streams:
     for n, line in enumerate(stream, 1):
         line = line.strip()
@@ -29,10 +53,15 @@ for stream in streams:
                 bad += 1
             continue
         seen += 1
+        walk(obj, "", obj.get("event"))
         errors = sorted(validator.iter_errors(obj), key=lambda e: list(e.path))
         for e in errors:
             bad += 1
             path = "/".join(str(p) for p in e.path)
             print(f"line {n} ({obj.get('event')}): {path}: {e.message}")
+for path, kinds in sorted(types.items()):
+    if len(kinds) > 1:
+        bad += 1
+        print(f"field {path} has several types: " + ", ".join(f"{k} (in {e})" for k, e in kinds.items()))
 print(f"{seen} lines checked, {bad} problems", file=sys.stderr)
 sys.exit(1 if bad or seen == 0 else 0)

@@ -25,7 +25,6 @@ static int parse_argv(char *const envp[], char *const *args, int n)
 #define NARGS(...)      ((int)(sizeof(ARGS(__VA_ARGS__)) / sizeof(char *)))
 #define PARSE(env, ...) parse_argv(env, ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
 
-
 static void test_tini_flags(void)
 {
     char *const none[] = {NULL};

@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "elfscan.h"
+#include "util.h"
 
 #define LIBJEMALLOC "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
 
@@ -357,6 +358,28 @@ static void test_ldcache_crafted(void)
               "no entries: -ENOENT");
 }
 
+static void test_dynamic(void)
+{
+    static unsigned char buf[1 << 22];
+    struct elf_dynamic d;
+    ssize_t n = read_file("/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", (char *)buf, sizeof(buf));
+    bool stdcxx = false;
+
+    CHECK(n > 0 && elf_read_dynamic(buf, (size_t)n, &d) == 0, "libjemalloc's dynamic section read");
+    for (size_t i = 0; i < d.nneeded; i++)
+        stdcxx |= strcmp(d.needed[i], "libstdc++.so.6") == 0;
+    CHECK(stdcxx && !d.pie, "libjemalloc needs libstdc++.so.6 and is not an executable");
+    n = read_file("/bin/true", (char *)buf, sizeof(buf));
+    CHECK(n > 0 && elf_read_dynamic(buf, (size_t)n, &d) == 0 && d.pie,
+          "/bin/true is a position-independent executable");
+    CHECK(d.nneeded == 1 && strcmp(d.needed[0], "libc.so.6") == 0, "/bin/true needs libc.so.6");
+    CHECK(elf_read_dynamic(buf, 40, &d) == -ENOEXEC, "a truncated header is refused");
+    buf[0] = 'X';
+    CHECK(elf_read_dynamic(buf, (size_t)n, &d) == -ENOEXEC, "not ELF: refused");
+    memset(buf, 0, 128);
+    CHECK(elf_read_dynamic((const unsigned char *)"", 0, &d) == -ENOEXEC, "empty: refused");
+}
+
 int main(void)
 {
     test_elf_real_files();
@@ -364,5 +387,6 @@ int main(void)
     test_version_crafted();
     test_ldcache_real();
     test_ldcache_crafted();
+    test_dynamic();
     return check_done();
 }

@@ -51,9 +51,9 @@ static void test_parse_malformed(void)
         {"n arenas:4", 0, 1, "n arenas:4"},
         {"narenas :4", 0, 1, "narenas :4"},
         {"a:1,bad,b:2,wor-se:3", 2, 2, "bad"},
-        {"a:1,,b:2", 2, 1, ""},
-        {",a:1", 1, 1, ""},
-        {",", 0, 1, ""},
+        {"a:1,,b:2", 2, 1, "(empty: ',,' or a comma at an end)"},
+        {",a:1", 1, 1, "(empty: ',,' or a comma at an end)"},
+        {",", 0, 1, "(empty: ',,' or a comma at an end)"},
         {"a:1,b", 1, 1, "b"},
         {"\xff:1,a:1", 1, 1, "\xff:1"},
     };
@@ -68,7 +68,7 @@ static void test_parse_malformed(void)
 
 static void test_parse_limits(void)
 {
-    char key[MC_KEY_MAX + 8], value[MC_VALUE_MAX + 8], s[1024], *big;
+    char key[MC_KEY_MAX + 8], value[MC_VALUE_MAX + 8], s[MC_VALUE_MAX + MC_KEY_MAX + 64], *big;
     size_t len = 0;
 
     /* the longest key and value that fit, then one more */
@@ -110,7 +110,11 @@ static void test_parse_limits(void)
     (void)sprintf(big + len, ",bad,k%d:%d", MC_PAIRS_MAX, MC_PAIRS_MAX);
     CHECK_INT(malloc_conf_parse(big, &list), -ENOSPC, "%d pairs: -ENOSPC", MC_PAIRS_MAX + 1);
     CHECK_INT(list.n, MC_PAIRS_MAX, "the first %d kept", MC_PAIRS_MAX);
-    CHECK_STR(list.p[MC_PAIRS_MAX - 1].key, "k47", "last kept is k47");
+    {
+        char last[16];
+        (void)snprintf(last, sizeof(last), "k%d", MC_PAIRS_MAX - 1);
+        CHECK_STR(list.p[MC_PAIRS_MAX - 1].key, last, "the last kept is the %dth", MC_PAIRS_MAX);
+    }
     CHECK(list.nbad == 1 && strcmp(list.first_bad, "bad") == 0,
           "malformed pairs past the limit still counted");
     free(big);
@@ -189,9 +193,10 @@ static void test_merge(void)
     CHECK_STR(merged.conf, DERIVED ",narenas:",
               "a malformed user pair does not drop ours (jemalloc rejects the empty value)");
 
+    /* passed on, "oops" would make jemalloc stop before the user's string */
     malloc_conf_merge(&derived, "oops,prof:true", "narenas:1", &merged);
-    CHECK_STR(merged.conf, "background_thread:true,dirty_decay_ms:2000,oops,prof:true,narenas:1",
-              "a malformed JEINIT_MALLOC_CONF is passed through as it is");
+    CHECK_STR(merged.conf, "background_thread:true,dirty_decay_ms:2000,prof:true,narenas:1",
+              "a malformed JEINIT_MALLOC_CONF pair is dropped, the rest and the user's kept");
     CHECK(merged.extra.nbad == 1 && strcmp(merged.extra.first_bad, "oops") == 0,
           "extra's malformed pair named");
 
@@ -201,11 +206,11 @@ static void test_merge(void)
         len += (size_t)sprintf(many + len, "k%d:1,", i);
     (void)sprintf(many + len, "narenas:3");
     malloc_conf_merge(&derived, many, NULL, &merged);
-    /* narenas, past the list's end, is not seen as overridden; it wins by
-     * coming later */
-    CHECK(strncmp(merged.conf, DERIVED ",k0:1,", strlen(DERIVED ",k0:1,")) == 0 &&
-              strcmp(merged.conf + strlen(merged.conf) - 16, ",k47:1,narenas:3") == 0,
-          "a JEINIT_MALLOC_CONF of more than %d pairs is passed on whole, none lost", MC_PAIRS_MAX);
+    CHECK(merged.extra_full && strstr(merged.conf, "narenas:3") == NULL &&
+              strncmp(merged.conf, DERIVED ",k0:1,", strlen(DERIVED ",k0:1,")) == 0,
+          "a JEINIT_MALLOC_CONF of more than %d pairs: the first %d used, the rest dropped and "
+          "flagged",
+          MC_PAIRS_MAX, MC_PAIRS_MAX);
 
     malloc_conf_merge(&derived, NULL, "narenas:1,", &merged);
     CHECK_STR(merged.conf, "background_thread:true,dirty_decay_ms:2000,narenas:1,",
@@ -254,10 +259,20 @@ static void test_merge_sizes(void)
     CHECK(merged.truncated, "a user string longer than MC_STRING_MAX: truncated");
     CHECK(memchr(merged.conf, '\0', sizeof(merged.conf)) != NULL, "conf NUL-terminated");
 
-    /* JEINIT_MALLOC_CONF too long and no user string: nothing */
+    /* a JEINIT_MALLOC_CONF value longer than MC_VALUE_MAX: malformed, dropped */
     malloc_conf_merge(&derived, user, NULL, &merged);
-    CHECK(merged.truncated && merged.conf[0] == '\0',
-          "huge JEINIT_MALLOC_CONF, no user string: empty conf, truncated");
+    CHECK(!merged.truncated && merged.extra.nbad == 1 && strcmp(merged.conf, DERIVED) == 0,
+          "an overlong JEINIT_MALLOC_CONF value is dropped, jeinit's options kept");
+
+    /* JEINIT_MALLOC_CONF pairs that together overflow, no user string: nothing */
+    {
+        size_t len = 0;
+        for (int i = 0; i < 20; i++)
+            len += (size_t)sprintf(user + len, "%sk%d:%0200d", i ? "," : "", i, 0);
+        malloc_conf_merge(&derived, user, NULL, &merged);
+        CHECK(merged.truncated && merged.conf[0] == '\0',
+              "JEINIT_MALLOC_CONF too long in all, no user string: empty conf, truncated");
+    }
     free(user);
 }
 
