@@ -69,12 +69,16 @@ unit: $(UNIT_TESTS:%=$(BUILD)/unit/%)
 test: all unit helpers
 	JEINIT_BUILD=$(BUILD) tests/run.sh
 
-# ASan+UBSan build of the init and the unit tests, then every test against it.
+# ASan+UBSan build of the init and the unit tests, then the tiers that run
+# jeinit itself against it (the agent is never sanitized: it lives in other
+# programs, which do not carry ASan's runtime).
+SANITIZE_TIERS ?= unit init cgroup allocator agent monitor
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 sanitize:
-	$(MAKE) BUILD=build-san CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-		LDFLAGS="-fsanitize=address,undefined" all unit
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		JEINIT_BUILD=build-san tests/run.sh
+	$(MAKE) BUILD=build-san CFLAGS="-O1 -g $(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" all unit helpers
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:verify_asan_link_order=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		JEINIT_BUILD=build-san tests/run.sh $(SANITIZE_TIERS)
 
 LINT_SRC := $(wildcard src/*.c src/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c examples/*/*.c)
 lint:

@@ -22,7 +22,7 @@ struct proc_entry {
 
 struct proctree {
     int procfd;
-    char dents[16384];
+    char dents[16384] __attribute__((aligned(8))); /* linux_dirent64 records */
 };
 
 int proctree_open(struct proctree *t, const char *proc_root);
