@@ -66,7 +66,9 @@ $(BUILD)/unit/%: tests/unit/%.c $(CORE_OBJS) | $(BUILD)
 
 unit: $(UNIT_TESTS:%=$(BUILD)/unit/%)
 
-test: all unit helpers
+# Every tier: lint, unit, the bats files, a short fuzz smoke, and the
+# sanitizer build. One summary line at the end: "N passed, N failed, N skipped".
+test: all static unit helpers
 	JEINIT_BUILD=$(BUILD) tests/run.sh
 
 # ASan+UBSan build of the init and the unit tests, then the tiers that run
@@ -111,8 +113,11 @@ install: all
 clean:
 	rm -rf build build-san
 
+# What a fresh Debian 12 machine lacks, and rootful podman for the container
+# tier (a minute or two the first time; the tier skips, saying why, without it).
 deps:
 	tests/deps.sh
+	tests/container/podman-setup.sh || echo "podman could not be set up: the container tier will skip"
 
 -include $(wildcard $(BUILD)/*.d)
 

@@ -4,7 +4,7 @@
 # program, the v1 libpod cgroup layout, podman stop, an OOM kill, the
 # scratch image COPY'd into another image, and the k8s/ unchanged-image pod
 # replayed by hand). Skips, saying why, where podman is not set up
-# (../shared/tools/podman-setup.sh does it). The image build takes a minute
+# (tests/container/podman-setup.sh does it). The image build takes a minute
 # or two; the images, and the build cache they leave (labelled jeinit-test),
 # are removed at the end unless JEINIT_TEST_KEEP_IMAGES=1.
 load helpers

@@ -117,10 +117,10 @@ json_holds() {
     }
 }
 
-# Points podman at the private setup of ../shared/tools/podman-setup.sh
+# Points podman at the private setup of tests/container/podman-setup.sh
 # (storage and config under /var/tmp/podman-local) when that script exists.
 podman_env() {
-    local setup=${JEINIT_PODMAN_SETUP:-$ROOT/../shared/tools/podman-setup.sh}
+    local setup=${JEINIT_PODMAN_SETUP:-$ROOT/tests/container/podman-setup.sh}
     if [ -f "$setup" ]; then
         eval "$(bash "$setup" --env)"
     fi
@@ -131,13 +131,13 @@ podman_env() {
 # setup_file keeps the reason for each test's setup to skip with.)
 podman_unavailable() {
     if ! command -v podman >/dev/null; then
-        echo "podman is not installed (../shared/tools/podman-setup.sh installs it)"
+        echo "podman is not installed (tests/container/podman-setup.sh installs it)"
     elif [ "$(id -u)" -ne 0 ]; then
         echo "needs root (rootful podman with real cgroup limits)"
     else
         podman_env
         podman image exists docker.io/library/debian:bookworm-slim 2>/dev/null ||
-            echo "no debian:bookworm-slim image (run ../shared/tools/podman-setup.sh)"
+            echo "no debian:bookworm-slim image (run tests/container/podman-setup.sh)"
     fi
 }
 
