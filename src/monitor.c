@@ -29,32 +29,44 @@ static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
 
 /* --- processes --------------------------------------------------------------- */
 
-static void read_process_memory(struct proc_sample *p)
-{
-    char path[48], buf[4096];
-    struct proc_mem mem;
-    ssize_t len;
-
-    p->rss = p->pss = p->anon = p->swap = UINT64_MAX;
-    (void)str_printf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)p->pid);
-    len = read_file(path, buf, sizeof(buf));
-    if (len < 0 || proc_parse_smaps_rollup(buf, (size_t)len, &mem) < 0) {
-        (void)str_printf(path, sizeof(path), "/proc/%d/status", (int)p->pid);
-        len = read_file(path, buf, sizeof(buf));
-        if (len < 0 || proc_parse_status_rss(buf, (size_t)len, &mem) < 0)
-            return;
-    }
-    p->rss = mem.rss;
-    p->pss = mem.pss;
-    p->anon = mem.anonymous;
-    p->swap = mem.swap;
-}
+/* PSS walks every page table of the process (1-2 ms for a 30 MB Python
+ * worker, under its mmap lock): refreshed every 30 s, RSS every sample. */
+#define PSS_REFRESH_MS 30000
 
 static int by_pid(const void *a, const void *b)
 {
     pid_t x = ((const struct proc_sample *)a)->pid, y = ((const struct proc_sample *)b)->pid;
 
     return (x > y) - (x < y);
+}
+
+static void read_process_memory(struct monitor *m, struct proc_sample *p, int64_t now)
+{
+    char path[48], buf[4096];
+    struct proc_mem mem;
+    const struct proc_sample *cached;
+    ssize_t len;
+
+    p->rss = p->pss = p->anon = p->swap = UINT64_MAX;
+    (void)str_printf(path, sizeof(path), "/proc/%d/status", (int)p->pid);
+    len = read_file(path, buf, sizeof(buf));
+    if (len < 0 || proc_parse_status_rss(buf, (size_t)len, &mem) < 0)
+        return;
+    p->rss = mem.rss;
+    p->anon = mem.anonymous;
+    p->swap = mem.swap;
+    cached = bsearch(p, m->pss_cache, m->npss, sizeof(m->pss_cache[0]), by_pid);
+    if (cached && cached->pss != UINT64_MAX && now - cached->pss_ms < PSS_REFRESH_MS) {
+        p->pss = cached->pss;
+        p->pss_ms = cached->pss_ms;
+        return;
+    }
+    (void)str_printf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)p->pid);
+    len = read_file(path, buf, sizeof(buf));
+    if (len >= 0 && proc_parse_smaps_rollup(buf, (size_t)len, &mem) == 0) {
+        p->pss = mem.pss;
+        p->pss_ms = now;
+    }
 }
 
 static int by_rss_desc(const void *a, const void *b)
@@ -72,6 +84,7 @@ static int by_rss_desc(const void *a, const void *b)
  * its descendants. Zombies have no memory to report. */
 static void scan_processes(struct monitor *m)
 {
+    int64_t now = now_mono_ms();
     size_t n = 0;
     int r = proctree_scan(&m->tree, all_procs, PROCTREE_MAX, &n);
 
@@ -93,10 +106,12 @@ static void scan_processes(struct monitor *m)
         memset(p, 0, sizeof(*p));
         p->pid = all_procs[i].pid;
         (void)str_copy(p->comm, sizeof(p->comm), all_procs[i].comm);
-        read_process_memory(p);
+        read_process_memory(m, p, now);
     }
     /* match agents: one pass over the slots, binary search in the pids */
     qsort(m->procs, m->nprocs, sizeof(m->procs[0]), by_pid);
+    memcpy(m->pss_cache, m->procs, m->nprocs * sizeof(m->procs[0]));
+    m->npss = m->nprocs;
     for (size_t i = 0; m->hub && i < AGENTS_MAX; i++) {
         const struct agent_slot *s = &m->hub->slots[i];
         struct proc_sample key = {.pid = s->pid}, *p;

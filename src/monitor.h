@@ -31,6 +31,7 @@ struct proc_sample {
     pid_t pid;
     char comm[16];
     uint64_t rss, pss, anon, swap;
+    int64_t pss_ms; /* when pss was read: smaps_rollup is costly, so not every sample */
     const struct agent_slot *agent; /* NULL: no agent */
     bool fresh;                     /* the agent answered this round */
 };
@@ -54,6 +55,8 @@ struct monitor {
     bool have_prev;
     struct proc_sample procs[MON_PROCS_MAX];
     size_t nprocs, nskipped;
+    struct proc_sample pss_cache[MON_PROCS_MAX]; /* the last sample's, by pid */
+    size_t npss;
     struct proc_sample last_procs[MON_PROCS_LISTED]; /* for post-mortems */
     size_t nlast;
 
