@@ -330,6 +330,7 @@ static int run(struct config *cfg)
     }
     supervisor_run(&sup);
     code = exit_code_for_status(sup.child_status, cfg);
+    monitor_finish(sup.monitor);
     if (!exec_errno)
         log_exit(&sup, code);
     supervisor_fini(&sup);

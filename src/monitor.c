@@ -358,8 +358,24 @@ static void postmortem(struct monitor *m, uint64_t count)
     log_end(w);
 }
 
-/* OOM kills since the last look; the post-mortem for each batch. */
-static void check_oom(struct monitor *m)
+/* A sample sees the OOM counter move before jeinit reaps the victim (or
+ * never, when its parent reaps it): the post-mortem waits a moment so that a
+ * reap can name the victim. */
+#define OOM_WAIT_MS 300
+
+static void flush_oom(struct monitor *m)
+{
+    if (m->oom_pending == 0)
+        return;
+    postmortem(m, m->oom_pending);
+    m->oom_pending = 0;
+    if (m->oom_tfd >= 0)
+        (void)timer_arm(m->oom_tfd, 0, 0);
+}
+
+/* OOM kills since the last look. reaped: a SIGKILLed child was just reaped,
+ * the likely victim: report now. */
+static void check_oom(struct monitor *m, bool reaped)
 {
     uint64_t seen = m->usage.ev_oom_kill;
 
@@ -370,8 +386,21 @@ static void check_oom(struct monitor *m)
         m->oom_base_known = true;
         return;
     }
-    if (seen > m->oom_base + m->oom_kills)
-        postmortem(m, seen - m->oom_base - m->oom_kills);
+    if (seen > m->oom_base + m->oom_kills + m->oom_pending)
+        m->oom_pending = seen - m->oom_base - m->oom_kills;
+    if (m->oom_pending == 0)
+        return;
+    if (reaped || m->oom_tfd < 0)
+        flush_oom(m);
+    else
+        (void)timer_arm(m->oom_tfd, OOM_WAIT_MS, 0);
+}
+
+static void on_oom_wait(struct loop_source *src, uint32_t events)
+{
+    (void)events;
+    timer_ack(src->fd);
+    flush_oom(src->ctx);
 }
 
 static void check_counter(const char *event, const char *what, uint64_t now, uint64_t before)
@@ -403,7 +432,7 @@ static void check_events(struct monitor *m)
                       u->ev_max, p->ev_max);
         check_counter("oom", "the cgroup ran out of memory", u->ev_oom, p->ev_oom);
     }
-    check_oom(m);
+    check_oom(m, false);
     if (u->psi_scope) {
         bool high = u->psi.some.avg10 >= (double)m->cfg->pressure_percent;
         if (high != m->pressure_high) {
@@ -443,7 +472,8 @@ static void maybe_purge(struct monitor *m)
     m->purge_seq = (uint32_t)(++m->purges_asked) | 0x80000000u;
     m->last_purge_ms = now;
     agents_request(m->hub, AGENT_PURGE, m->purge_seq);
-    (void)timer_arm(m->purge_tfd, m->collect_delay_ms, 0);
+    /* purging hundreds of MiB takes a while: give the agents a second */
+    (void)timer_arm(m->purge_tfd, 1000, 0);
 }
 
 static void on_purge_report(struct loop_source *src, uint32_t events)
@@ -545,15 +575,22 @@ void monitor_on_reaped(struct monitor *m, pid_t pid, int wstatus)
         if (now.peak != UINT64_MAX)
             m->usage.peak = now.peak;
     }
-    check_oom(m);
+    check_oom(m, true);
+}
+
+void monitor_finish(struct monitor *m)
+{
+    if (!m || m->tick_tfd < 0)
+        return;
+    cgroup_read_usage(m->cg, &m->usage);
+    check_oom(m, false);
+    flush_oom(m);
 }
 
 void monitor_exit_fields(struct monitor *m, struct jw *w)
 {
     if (!m || m->tick_tfd < 0)
         return;
-    cgroup_read_usage(m->cg, &m->usage);
-    check_oom(m);
     if (m->usage.current != UINT64_MAX && m->usage.current > m->peak_usage)
         m->peak_usage = m->usage.current;
     jw_map_open(w, "memory");
@@ -579,7 +616,7 @@ int monitor_init(struct monitor *m, const struct config *cfg, struct cgroup *cg,
     int r;
 
     memset(m, 0, sizeof(*m));
-    m->tick_tfd = m->collect_tfd = m->purge_tfd = -1;
+    m->tick_tfd = m->collect_tfd = m->purge_tfd = m->oom_tfd = -1;
     m->tree.procfd = -1;
     m->cfg = cfg;
     m->cg = cg;
@@ -598,7 +635,7 @@ int monitor_init(struct monitor *m, const struct config *cfg, struct cgroup *cg,
     /* counters as they are now: deltas and OOM kills count from here */
     cgroup_read_usage(cg, &m->usage);
     m->have_prev = true;
-    check_oom(m);
+    check_oom(m, false);
     if (interval == 0)
         return 0;
     r = proctree_open(&m->tree, "/proc");
@@ -607,18 +644,22 @@ int monitor_init(struct monitor *m, const struct config *cfg, struct cgroup *cg,
     m->tick_tfd = timer_new();
     m->collect_tfd = timer_new();
     m->purge_tfd = timer_new();
-    if (m->tick_tfd < 0 || m->collect_tfd < 0 || m->purge_tfd < 0) {
+    m->oom_tfd = timer_new();
+    if (m->tick_tfd < 0 || m->collect_tfd < 0 || m->purge_tfd < 0 || m->oom_tfd < 0) {
         monitor_fini(m);
         return -EMFILE;
     }
     m->tick_src = (struct loop_source){.fd = m->tick_tfd, .cb = on_tick, .ctx = m};
     m->collect_src = (struct loop_source){.fd = m->collect_tfd, .cb = on_collect, .ctx = m};
     m->purge_src = (struct loop_source){.fd = m->purge_tfd, .cb = on_purge_report, .ctx = m};
+    m->oom_src = (struct loop_source){.fd = m->oom_tfd, .cb = on_oom_wait, .ctx = m};
     r = loop_add(loop, &m->tick_src, EPOLLIN);
     if (r == 0)
         r = loop_add(loop, &m->collect_src, EPOLLIN);
     if (r == 0)
         r = loop_add(loop, &m->purge_src, EPOLLIN);
+    if (r == 0)
+        r = loop_add(loop, &m->oom_src, EPOLLIN);
     /* the first sample soon, so short runs and new containers show one */
     if (r == 0)
         r = timer_arm(m->tick_tfd, interval < 1000 ? interval : 1000, interval);
@@ -629,7 +670,7 @@ int monitor_init(struct monitor *m, const struct config *cfg, struct cgroup *cg,
 
 void monitor_fini(struct monitor *m)
 {
-    int *fds[] = {&m->tick_tfd, &m->collect_tfd, &m->purge_tfd};
+    int *fds[] = {&m->tick_tfd, &m->collect_tfd, &m->purge_tfd, &m->oom_tfd};
 
     for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
         if (*fds[i] >= 0)

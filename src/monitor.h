@@ -46,8 +46,8 @@ struct monitor {
     bool pid1;
     struct proctree tree;
 
-    int tick_tfd, collect_tfd, purge_tfd;
-    struct loop_source tick_src, collect_src, purge_src;
+    int tick_tfd, collect_tfd, purge_tfd, oom_tfd;
+    struct loop_source tick_src, collect_src, purge_src, oom_src;
     uint32_t seq;
     int64_t started_ms, collect_delay_ms, purge_every_ms;
 
@@ -71,7 +71,8 @@ struct monitor {
     uint64_t purge_usage_before;
     uint64_t purges, purged_bytes, purges_asked;
 
-    uint64_t oom_kills, oom_base; /* seen since start; counter at start */
+    uint64_t oom_kills, oom_base; /* reported since start; counter at start */
+    uint64_t oom_pending;         /* seen by a sample, waiting a moment for the victim's reap */
     bool oom_base_known;
     char main_comm[16]; /* the program's name, for a victim never sampled */
     pid_t main_pid;
@@ -89,6 +90,9 @@ int monitor_init(struct monitor *m, const struct config *cfg, struct cgroup *cg,
 void monitor_on_reaped(struct monitor *m, pid_t pid, int wstatus);
 /* The exit line's "memory" summary (m may be NULL). */
 void monitor_exit_fields(struct monitor *m, struct jw *w);
+/* Before the exit line: a last look at the counters, pending post-mortems
+ * written (m may be NULL). */
+void monitor_finish(struct monitor *m);
 void monitor_fini(struct monitor *m);
 
 #endif

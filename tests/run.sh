@@ -2,9 +2,11 @@
 # Runs jeinit's tests by tier and ends with one line "N passed, N failed, N skipped".
 #   tests/run.sh                 every tier
 #   tests/run.sh unit init       some tiers
-# Tiers: unit (C tests of pure code), the bats files in tests/bats/ by name
-# (init, cgroup, allocator, monitor, agent, k8s, container), fuzz (a short
-# smoke of each fuzz harness). JEINIT_BUILD picks the build dir (default build).
+# Tiers: lint (clang-format, cppcheck, clang-tidy), unit (C tests of pure
+# code), the bats files in tests/bats/ by name (init, cgroup, allocator,
+# agent, monitor, k8s, gunicorn, container), fuzz (a short smoke of each
+# harness), sanitize (the jeinit tiers again on an ASan+UBSan build).
+# JEINIT_BUILD picks the build dir (default build).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export JEINIT_BUILD=${JEINIT_BUILD:-build}
@@ -41,6 +43,25 @@ run_bats() {
     tally "$1" < <(timeout 1800 bats --tap "$f" 2>&1 || true)
 }
 
+run_lint() {
+    echo "# lint"
+    local n=0
+    for target in lint-format lint-cppcheck lint-tidy; do
+        n=$((n + 1))
+        if out=$(make -s "$target" 2>&1); then
+            tally lint <<<"ok $n - $target"
+        else
+            tally lint <<<"not ok $n - $target"
+            printf '%s\n' "$out" | head -n 40 | sed 's/^/#   /'
+        fi
+    done
+}
+
+run_sanitize() {
+    echo "# sanitize: ASan+UBSan build, tiers again"
+    tally sanitize < <(make -s sanitize 2>&1 || echo "not ok - sanitize run failed")
+}
+
 run_fuzz() {
     echo "# fuzz smoke"
     tally fuzz < <(make -s fuzz-smoke 2>&1 || echo "not ok - fuzz smoke failed")
@@ -48,14 +69,16 @@ run_fuzz() {
 
 tiers=("$@")
 if [ ${#tiers[@]} -eq 0 ]; then
-    tiers=(unit)
+    tiers=(lint unit)
     for f in tests/bats/*.bats; do tiers+=("$(basename "$f" .bats)"); done
-    tiers+=(fuzz)
+    tiers+=(fuzz sanitize)
 fi
 for tier in "${tiers[@]}"; do
     case $tier in
+    lint) run_lint ;;
     unit) run_unit ;;
     fuzz) run_fuzz ;;
+    sanitize) run_sanitize ;;
     *)
         if [ -f "tests/bats/$tier.bats" ]; then
             run_bats "$tier"

@@ -148,3 +148,8 @@ require_podman() {
     [ -z "$why" ] || skip "$why"
     podman_env
 }
+
+# True when jeinit is the ASan build (make sanitize).
+is_sanitized() {
+    nm "$JEINIT" 2>/dev/null | grep -q __asan_init
+}
