@@ -308,6 +308,20 @@ static void fill_diag_sample(struct monitor *m, struct diag_sample *d)
 
 /* --- events ------------------------------------------------------------------ */
 
+/* Exited: reaped (no such process) or a zombie. */
+static bool process_gone(pid_t pid)
+{
+    char path[48], buf[512];
+    struct proc_stat st;
+    ssize_t len;
+
+    (void)str_printf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    len = read_file(path, buf, sizeof(buf));
+    if (len < 0)
+        return len == -ENOENT || len == -ESRCH;
+    return proc_parse_stat(buf, (size_t)len, &st) == 0 && st.state == 'Z';
+}
+
 static void postmortem(struct monitor *m, uint64_t count)
 {
     struct jw *w = log_begin(LOG_ERROR, "oom_kill");
@@ -327,8 +341,23 @@ static void postmortem(struct monitor *m, uint64_t count)
         jw_str(w, "comm", m->killed_comm[0] ? m->killed_comm : NULL);
         jw_map_close(w);
     }
-    if (m->nlast > 0) {
-        const struct proc_sample *p = &m->last_procs[0];
+    /* the OOM killer takes the largest: the processes of the sample before
+     * the kill that are gone now name the victim when its parent, not
+     * jeinit, reaped it */
+    jw_array_open(w, "gone_since_last_sample");
+    for (size_t i = 0; i < m->noom_procs; i++) {
+        const struct proc_sample *p = &m->oom_procs[i];
+        if (!process_gone(p->pid))
+            continue;
+        jw_map_open(w, NULL);
+        jw_i64(w, "pid", p->pid);
+        jw_str(w, "comm", p->comm);
+        jw_u64_or_null(w, "rss_bytes", p->rss);
+        jw_map_close(w);
+    }
+    jw_array_close(w);
+    if (m->noom_procs > 0) {
+        const struct proc_sample *p = &m->oom_procs[0];
         jw_map_open(w, "largest");
         jw_i64(w, "pid", p->pid);
         jw_str(w, "comm", p->comm);
@@ -352,8 +381,8 @@ static void postmortem(struct monitor *m, uint64_t count)
     jw_array_close(w);
     /* the same object as in memory lines: one type per field name */
     jw_map_open(w, "diagnosis");
-    jw_str(w, "state", diag_state_name(m->diag.state));
-    jw_str(w, "why", m->diag.why[0] ? m->diag.why : "no samples before the kill");
+    jw_str(w, "state", diag_state_name(m->oom_diag.state));
+    jw_str(w, "why", m->oom_diag.why[0] ? m->oom_diag.why : "no samples before the kill");
     jw_map_close(w);
     log_end(w);
 }
@@ -386,14 +415,22 @@ static void check_oom(struct monitor *m, bool reaped)
         m->oom_base_known = true;
         return;
     }
-    if (seen > m->oom_base + m->oom_kills + m->oom_pending)
+    if (seen > m->oom_base + m->oom_kills + m->oom_pending) {
+        /* the wait starts with the first kill seen, and is not pushed back */
+        bool waiting = m->oom_pending > 0;
+        if (!waiting) {
+            /* the view before the kill: the previous sample when a sample
+             * saw it, the last one when a reap did */
+            m->noom_procs = m->nlast;
+            memcpy(m->oom_procs, m->last_procs, m->nlast * sizeof(m->last_procs[0]));
+            m->oom_diag = reaped ? m->diag : m->prev_diag;
+        }
         m->oom_pending = seen - m->oom_base - m->oom_kills;
-    if (m->oom_pending == 0)
-        return;
-    if (reaped || m->oom_tfd < 0)
+        if (!reaped && !waiting && m->oom_tfd >= 0)
+            (void)timer_arm(m->oom_tfd, OOM_WAIT_MS, 0);
+    }
+    if (m->oom_pending > 0 && (reaped || m->oom_tfd < 0))
         flush_oom(m);
-    else
-        (void)timer_arm(m->oom_tfd, OOM_WAIT_MS, 0);
 }
 
 static void on_oom_wait(struct loop_source *src, uint32_t events)
@@ -518,6 +555,7 @@ static void collect(struct monitor *m)
     scan_processes(m);
     fill_diag_sample(m, &d);
     push_window(m, &d);
+    m->prev_diag = m->diag;
     diagnose(m->window, m->wlen, m->lim->memory_unlimited ? 0 : m->lim->memory_limit, &m->diag);
     if (m->usage.current != UINT64_MAX && m->usage.current > m->peak_usage)
         m->peak_usage = m->usage.current;

@@ -62,7 +62,7 @@ struct monitor {
 
     struct diag_sample window[MON_WINDOW_MAX];
     size_t wlen, wcap;
-    struct diagnosis diag;
+    struct diagnosis diag, prev_diag;
 
     bool pressure_high;
     int64_t last_purge_ms;
@@ -73,6 +73,9 @@ struct monitor {
 
     uint64_t oom_kills, oom_base; /* reported since start; counter at start */
     uint64_t oom_pending;         /* seen by a sample, waiting a moment for the victim's reap */
+    struct proc_sample oom_procs[MON_PROCS_LISTED]; /* the processes before the kill */
+    size_t noom_procs;
+    struct diagnosis oom_diag; /* and what memory was doing then */
     bool oom_base_known;
     char main_comm[16]; /* the program's name, for a victim never sampled */
     pid_t main_pid;

@@ -87,8 +87,25 @@ memory_with() {
     [ "$status" -eq 137 ]
     event_last oom_kill '.count >= 1 and .victim.pid == 2 and .victim.comm == "memhog" and .limit_bytes == 67108864'
     event_last oom_kill '(.last_samples | length) >= 1 and (.diagnosis.why | length) > 0'
+    event_last oom_kill '.gone_since_last_sample | map(.comm) | index("memhog") != null'
     event_last exit '.code == 137 and .signal == "SIGKILL" and .memory.oom_kills >= 1'
     "$SCHEMA" --strict "$LOG"
+}
+
+@test "an OOM-killed worker reaped by its own master: post-mortem names it among the gone" {
+    CG=$(memcg_create 96M)
+    run_in_cg --interval 0.2 -- python3 -c '
+import os, sys, time
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "oom", "400", "100"])
+_, status = os.waitpid(pid, 0)
+print("worker signal", os.WTERMSIG(status) if os.WIFSIGNALED(status) else None)
+time.sleep(0.8)' "$MEMHOG"
+    [ "$status" -eq 0 ]
+    [[ $output == *"worker signal 9"* ]]
+    event_last oom_kill '.count >= 1 and (.victim | not) and (.gone_since_last_sample | map(.comm) | index("memhog") != null)'
+    event_last exit '.code == 0 and .memory.oom_kills >= 1'
 }
 
 @test "hitting the limit shows as memory_max events (v1 failcnt), without an OOM" {
