@@ -165,6 +165,8 @@ static void jemalloc_stats(struct agent_reply *r)
     r->resident = ctl_size("stats.resident");
     r->mapped = ctl_size("stats.mapped");
     r->retained = ctl_size("stats.retained");
+    if (r->resident != UINT64_MAX && r->allocated != UINT64_MAX)
+        r->held = r->resident > r->allocated ? r->resident - r->allocated : 0;
     len = sizeof(narenas);
     if (A.mallctl("arenas.narenas", &narenas, &len, NULL, 0) == 0)
         r->narenas = narenas;
@@ -208,7 +210,7 @@ static void glibc_stats(struct agent_reply *r)
         struct mallinfo2 mi = A.mallinfo2();
         r->allocated = mi.uordblks + mi.hblkhd;
         r->mapped = mi.arena + mi.hblkhd;
-        r->retained = mi.fordblks;
+        r->held = mi.fordblks;
     }
     (void)strncpy(r->version_str, "glibc", sizeof(r->version_str) - 1);
 }
@@ -230,7 +232,8 @@ static void answer(const struct agent_request *req, struct agent_reply *r)
     r->magic = AGENT_MAGIC;
     r->version = AGENT_VERSION;
     r->seq = req->seq;
-    r->allocated = r->active = r->metadata = r->resident = r->mapped = r->retained = UINT64_MAX;
+    r->allocated = r->active = r->metadata = r->resident = r->mapped = r->retained = r->held =
+        UINT64_MAX;
     r->type = req->type == AGENT_PURGE ? AGENT_PURGED : AGENT_STATS;
     if (req->type == AGENT_PURGE) {
         uint64_t before, after;

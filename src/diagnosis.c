@@ -22,51 +22,72 @@ const char *diag_state_name(enum diag_state s)
     return (size_t)s < sizeof(names) / sizeof(names[0]) ? names[s] : "stable";
 }
 
-/* A change that matters: 8 MiB, or 5% of where it started. */
-static double threshold(uint64_t base)
-{
-    double t = (double)base * 0.05;
-
-    return t > 8.0 * MiB ? t : 8.0 * MiB;
-}
-
 static bool known(uint64_t v)
 {
     return v != DIAG_UNKNOWN;
 }
 
-static double delta(uint64_t first, uint64_t last)
+/* A change that matters: 8 MiB, or 5% of where it started. */
+static double threshold(uint64_t base)
 {
-    return (double)last - (double)first;
+    double t = known(base) ? (double)base * 0.05 : 0.0;
+
+    return t > 8.0 * MiB ? t : 8.0 * MiB;
 }
 
-/* Rising: up by more than the threshold overall, and the last sample is
- * not below the window's first half (a spike that came back is not growth). */
-static bool rising(const struct diag_sample *s, size_t n, size_t off)
-{
-    const uint64_t *first = (const uint64_t *)((const char *)&s[0] + off);
-    const uint64_t *last = (const uint64_t *)((const char *)&s[n - 1] + off);
-    uint64_t half_max = 0;
+/* A series over the window: its change, and whether it is rising (up by more
+ * than thr overall, ending no lower than the highest point of the window's
+ * first half: a spike that came back down is not growth). */
+struct trend {
+    double change;
+    bool rising, flat;
+};
 
-    if (!known(*first) || !known(*last))
-        return false;
-    for (size_t i = 0; i < n / 2; i++) {
-        const uint64_t *v = (const uint64_t *)((const char *)&s[i] + off);
-        if (known(*v) && *v > half_max)
-            half_max = *v;
+static struct trend trend_of(const double *cum, size_t n, double thr)
+{
+    struct trend t = {cum[n - 1], false, false};
+    double half_max = cum[0];
+
+    for (size_t i = 1; i < n / 2; i++)
+        if (cum[i] > half_max)
+            half_max = cum[i];
+    t.rising = t.change > thr && cum[n - 1] >= half_max;
+    t.flat = t.change <= thr && t.change >= -thr;
+    return t;
+}
+
+/* Cumulative change of a level field (cgroup figures: the whole container). */
+static bool level_series(const struct diag_sample *s, size_t n, size_t off, double *cum)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t v = *(const uint64_t *)((const char *)&s[i] + off);
+        uint64_t v0 = *(const uint64_t *)((const char *)&s[0] + off);
+        if (!known(v) || !known(v0))
+            return false;
+        cum[i] = (double)v - (double)v0;
     }
-    return delta(*first, *last) > threshold(*first) && *last >= half_max;
+    return true;
 }
 
-static bool flat(uint64_t first, uint64_t last)
+/* Cumulative change of a per-process field, summed from the sample-to-sample
+ * deltas (only processes present in both samples of each step count). */
+static bool delta_series(const struct diag_sample *s, size_t n, size_t off, double *cum)
 {
-    double d = delta(first, last);
-
-    return known(first) && known(last) && d <= threshold(first) && d >= -threshold(first);
+    cum[0] = 0;
+    for (size_t i = 1; i < n; i++) {
+        if (!s[i].has_delta)
+            return false;
+        cum[i] = cum[i - 1] + (double)*(const int64_t *)((const char *)&s[i] + off);
+    }
+    return true;
 }
+
+#define WINDOW_MAX 256
 
 void diagnose(const struct diag_sample *s, size_t n, uint64_t limit, struct diagnosis *out)
 {
+    double alloc_c[WINDOW_MAX], held_c[WINDOW_MAX], rss_c[WINDOW_MAX], anon_c[WINDOW_MAX],
+        file_c[WINDOW_MAX];
     const struct diag_sample *a, *b;
     bool agents;
 
@@ -76,6 +97,10 @@ void diagnose(const struct diag_sample *s, size_t n, uint64_t limit, struct diag
         out->state = DIAG_WARMING_UP;
         (void)snprintf(out->why, sizeof(out->why), "no samples yet");
         return;
+    }
+    if (n > WINDOW_MAX) {
+        s += n - WINDOW_MAX;
+        n = WINDOW_MAX;
     }
     a = &s[0];
     b = &s[n - 1];
@@ -87,52 +112,67 @@ void diagnose(const struct diag_sample *s, size_t n, uint64_t limit, struct diag
         (void)snprintf(out->why, sizeof(out->why), "%zu sample(s); 3 are needed", n);
         return;
     }
-    /* allocator figures count only when the same processes report throughout */
-    agents = known(a->allocated) && known(b->allocated) && a->reporting > 0 &&
-             a->reporting == b->reporting;
+    agents = b->reporting > 0 && known(b->allocated) &&
+             delta_series(s, n, offsetof(struct diag_sample, d_allocated), alloc_c) &&
+             delta_series(s, n, offsetof(struct diag_sample, d_held), held_c) &&
+             delta_series(s, n, offsetof(struct diag_sample, d_agent_rss), rss_c);
 
-    if (agents && rising(s, n, offsetof(struct diag_sample, allocated))) {
-        out->state = DIAG_HEAP_GROWTH;
-        (void)snprintf(out->why, sizeof(out->why),
-                       "allocated %+.1f MiB over %.0f s (now %.1f MiB): live heap growing",
-                       delta(a->allocated, b->allocated) / MiB, out->window_s,
-                       (double)b->allocated / MiB);
-        return;
-    }
-    if (agents && flat(a->allocated, b->allocated)) {
-        double gap = (double)b->agent_rss - (double)b->allocated;
-        if (rising(s, n, offsetof(struct diag_sample, agent_rss))) {
-            out->state = DIAG_RETENTION;
+    if (agents) {
+        struct trend alloc = trend_of(alloc_c, n, threshold(a->allocated));
+        struct trend held = trend_of(held_c, n, threshold(a->held));
+        struct trend rss = trend_of(rss_c, n, threshold(a->agent_rss));
+        double held_now = known(b->held) ? (double)b->held : 0;
+
+        if (alloc.rising) {
+            out->state = DIAG_HEAP_GROWTH;
             (void)snprintf(out->why, sizeof(out->why),
-                           "RSS %+.1f MiB over %.0f s while allocated stayed at %.1f MiB "
-                           "(%+.1f MiB): freed memory kept by the allocator",
-                           delta(a->agent_rss, b->agent_rss) / MiB, out->window_s,
-                           (double)b->allocated / MiB, delta(a->allocated, b->allocated) / MiB);
+                           "allocated %+.1f MiB over %.0f s (now %.1f MiB): the live heap grows",
+                           alloc.change / MiB, out->window_s, (double)b->allocated / MiB);
             return;
         }
-        if (gap > 64.0 * MiB && gap > 0.5 * (double)b->allocated) {
+        if (alloc.flat && held.rising) {
             out->state = DIAG_RETENTION;
             (void)snprintf(out->why, sizeof(out->why),
-                           "RSS %.1f MiB for %.1f MiB allocated: %.1f MiB freed but kept by the "
-                           "allocator",
-                           (double)b->agent_rss / MiB, (double)b->allocated / MiB, gap / MiB);
+                           "memory held by the allocators %+.1f MiB over %.0f s (now %.1f MiB) "
+                           "while allocated stayed at %.1f MiB (%+.1f MiB): freed memory kept",
+                           held.change / MiB, out->window_s, held_now / MiB,
+                           (double)b->allocated / MiB, alloc.change / MiB);
             return;
         }
-    }
-    if (!agents && rising(s, n, offsetof(struct diag_sample, anon))) {
+        if (held_now > 64.0 * MiB && held_now > 0.5 * (double)b->allocated) {
+            out->state = DIAG_RETENTION;
+            (void)snprintf(out->why, sizeof(out->why),
+                           "the allocators hold %.1f MiB of freed memory for %.1f MiB allocated",
+                           held_now / MiB, (double)b->allocated / MiB);
+            return;
+        }
+        if (alloc.flat && held.flat && rss.rising) {
+            out->state = DIAG_RSS_GROWTH;
+            (void)snprintf(out->why, sizeof(out->why),
+                           "RSS %+.1f MiB over %.0f s while the malloc heap and the memory its "
+                           "allocators hold stayed flat: memory from outside malloc (mmap'd "
+                           "arenas such as CPython's, thread stacks, a JIT)",
+                           rss.change / MiB, out->window_s);
+            return;
+        }
+    } else if (level_series(s, n, offsetof(struct diag_sample, anon), anon_c) &&
+               trend_of(anon_c, n, threshold(a->anon)).rising) {
         out->state = DIAG_RSS_GROWTH;
         (void)snprintf(out->why, sizeof(out->why),
                        "anonymous memory %+.1f MiB over %.0f s; no allocator figures (agent off "
                        "or absent) to tell a growing heap from retention",
-                       delta(a->anon, b->anon) / MiB, out->window_s);
+                       anon_c[n - 1] / MiB, out->window_s);
         return;
     }
-    if (rising(s, n, offsetof(struct diag_sample, file)) && flat(a->anon, b->anon)) {
+    if (level_series(s, n, offsetof(struct diag_sample, file), file_c) &&
+        trend_of(file_c, n, threshold(a->file)).rising &&
+        level_series(s, n, offsetof(struct diag_sample, anon), anon_c) &&
+        trend_of(anon_c, n, threshold(a->anon)).flat) {
         out->state = DIAG_PAGE_CACHE;
         (void)snprintf(out->why, sizeof(out->why),
                        "file pages %+.1f MiB over %.0f s with anonymous memory flat: page cache, "
                        "reclaimable",
-                       delta(a->file, b->file) / MiB, out->window_s);
+                       file_c[n - 1] / MiB, out->window_s);
         return;
     }
     if (out->near_limit) {

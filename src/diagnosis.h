@@ -1,14 +1,23 @@
 /* diagnosis.h - names what memory is doing, from a sliding window of
  * samples. Pure: samples in, a verdict and a sentence out.
  *
+ * Allocator figures come from the processes whose agent answered. Their
+ * changes are measured sample to sample over the processes present in both
+ * samples, so a worker that starts, exits or is respawned does not look like
+ * growth or shrinkage.
+ *
  * States, first match wins:
  *   warming-up           fewer than 3 samples
- *   heap-growth          the allocators' allocated bytes are rising: the
- *                        program keeps more live objects (a leak, or a cache)
- *   allocator-retention  RSS rising (or far above the heap) while the heap
- *                        is flat: freed memory kept by the allocator
- *   rss-growth           anonymous memory rising and no allocator figures
- *                        to tell which of the two it is
+ *   heap-growth          the allocators' allocated bytes are rising: more live
+ *                        objects (a leak, or an unbounded cache)
+ *   allocator-retention  the memory allocators keep beyond the live heap
+ *                        ("held": jemalloc resident - allocated, glibc free
+ *                        chunks) is rising while the heap is flat, or is large
+ *                        (over 64 MiB and half the heap): freed memory kept
+ *   rss-growth           RSS rising while the heap and the held memory are
+ *                        flat (memory from outside malloc: CPython's object
+ *                        arenas, thread stacks, a JIT), or anonymous memory
+ *                        rising with no allocator figures at all
  *   page-cache           file pages rising, anonymous memory flat: caching,
  *                        reclaimable, not a leak
  *   near-limit           usage above 90% of the limit and none of the above
@@ -25,12 +34,14 @@
 
 struct diag_sample {
     int64_t t_ms;
-    uint64_t usage, anon, file; /* cgroup; DIAG_UNKNOWN when not read */
-    uint64_t rss;               /* all processes */
-    uint64_t agent_rss;         /* processes with allocator figures */
-    uint64_t allocated;         /* their allocated bytes; DIAG_UNKNOWN without agents */
-    uint64_t resident;          /* their allocator-resident bytes (jemalloc) */
-    unsigned reporting;         /* processes with allocator figures */
+    uint64_t usage, anon, file; /* the cgroup's; DIAG_UNKNOWN when not read */
+    uint64_t rss;               /* all the container's processes */
+    /* processes whose agent answered: their totals now */
+    unsigned reporting;
+    uint64_t allocated, held, agent_rss; /* DIAG_UNKNOWN without any */
+    /* their change since the previous sample, over the processes in both */
+    bool has_delta;
+    int64_t d_allocated, d_held, d_agent_rss;
 };
 
 enum diag_state {

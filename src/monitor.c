@@ -80,6 +80,39 @@ static int by_rss_desc(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
+static int64_t diff(uint64_t now, uint64_t before)
+{
+    return (int64_t)now - (int64_t)before;
+}
+
+/* The agents' figures, and their change since the last sample over the
+ * processes that reported in both (procs and the cache sorted by pid): a
+ * worker that starts or exits is not growth or shrinkage. */
+static void measure_step(struct monitor *m)
+{
+    struct diag_sample *d = &m->step;
+
+    memset(d, 0, sizeof(*d));
+    for (size_t i = 0; i < m->nprocs; i++) {
+        struct proc_sample *p = &m->procs[i];
+        const struct proc_sample *before;
+        bool usable = p->agent && p->fresh && p->agent->stats.allocated != UINT64_MAX &&
+                      p->agent->stats.held != UINT64_MAX && p->rss != UINT64_MAX;
+
+        p->allocated = usable ? p->agent->stats.allocated : UINT64_MAX;
+        p->held = usable ? p->agent->stats.held : UINT64_MAX;
+        if (!usable)
+            continue;
+        before = bsearch(p, m->pss_cache, m->npss, sizeof(m->pss_cache[0]), by_pid);
+        if (!before || before->allocated == UINT64_MAX || before->rss == UINT64_MAX)
+            continue;
+        d->has_delta = true;
+        d->d_allocated += diff(p->allocated, before->allocated);
+        d->d_held += diff(p->held, before->held);
+        d->d_agent_rss += diff(p->rss, before->rss);
+    }
+}
+
 /* The container's processes: all of the namespace as PID 1, else jeinit and
  * its descendants. Zombies have no memory to report. */
 static void scan_processes(struct monitor *m)
@@ -110,8 +143,6 @@ static void scan_processes(struct monitor *m)
     }
     /* match agents: one pass over the slots, binary search in the pids */
     qsort(m->procs, m->nprocs, sizeof(m->procs[0]), by_pid);
-    memcpy(m->pss_cache, m->procs, m->nprocs * sizeof(m->procs[0]));
-    m->npss = m->nprocs;
     for (size_t i = 0; m->hub && i < AGENTS_MAX; i++) {
         const struct agent_slot *s = &m->hub->slots[i];
         struct proc_sample key = {.pid = s->pid}, *p;
@@ -123,6 +154,9 @@ static void scan_processes(struct monitor *m)
             p->fresh = s->stats.seq == m->seq;
         }
     }
+    measure_step(m);
+    memcpy(m->pss_cache, m->procs, m->nprocs * sizeof(m->procs[0]));
+    m->npss = m->nprocs;
     qsort(m->procs, m->nprocs, sizeof(m->procs[0]), by_rss_desc);
 }
 
@@ -156,6 +190,7 @@ static void write_process(struct jw *w, const struct proc_sample *p)
         jw_u64_or_null(w, "active_bytes", r->active);
         jw_u64_or_null(w, "resident_bytes", r->resident);
         jw_u64_or_null(w, "retained_bytes", r->retained);
+        jw_u64_or_null(w, "held_bytes", r->held);
         jw_u64_or_null(w, "metadata_bytes", r->metadata);
         jw_u64_or_null(w, "mapped_bytes", r->mapped);
         if (r->allocator == AGENT_ALLOC_JEMALLOC) {
@@ -211,9 +246,7 @@ static void emit_memory_line(struct monitor *m, const struct diag_sample *d)
 {
     const struct cgroup_usage *u = &m->usage;
     struct jw *w = log_begin(LOG_INFO, "memory");
-    uint64_t rss = UINT64_MAX, pss = UINT64_MAX, alloc = UINT64_MAX, resident = UINT64_MAX;
-    uint64_t retained = UINT64_MAX, agent_rss = UINT64_MAX;
-    unsigned reporting = 0;
+    uint64_t pss = UINT64_MAX;
 
     if (!w)
         return;
@@ -229,52 +262,37 @@ static void emit_memory_line(struct monitor *m, const struct diag_sample *d)
     write_pressure_flat(w, u);
     report_events(w, "events", u);
     jw_map_open(w, "events_delta");
-    jw_u64_or_null(w, "high",
-                   m->have_prev ? delta_or_null(u->ev_high, m->prev.ev_high) : UINT64_MAX);
-    jw_u64_or_null(w, "max", m->have_prev ? delta_or_null(u->ev_max, m->prev.ev_max) : UINT64_MAX);
-    jw_u64_or_null(w, "oom", m->have_prev ? delta_or_null(u->ev_oom, m->prev.ev_oom) : UINT64_MAX);
-    jw_u64_or_null(w, "oom_kill",
-                   m->have_prev ? delta_or_null(u->ev_oom_kill, m->prev.ev_oom_kill) : UINT64_MAX);
+    jw_u64_or_null(w, "high", delta_or_null(u->ev_high, m->prev.ev_high));
+    jw_u64_or_null(w, "max", delta_or_null(u->ev_max, m->prev.ev_max));
+    jw_u64_or_null(w, "oom", delta_or_null(u->ev_oom, m->prev.ev_oom));
+    jw_u64_or_null(w, "oom_kill", delta_or_null(u->ev_oom_kill, m->prev.ev_oom_kill));
     jw_map_close(w);
 
     jw_array_open(w, "processes");
     for (size_t i = 0; i < m->nprocs; i++) {
-        const struct proc_sample *p = &m->procs[i];
         if (i < MON_PROCS_LISTED)
-            write_process(w, p);
-        rss = add_known(rss, p->rss);
-        pss = add_known(pss, p->pss);
-        if (p->agent && p->fresh) {
-            const struct agent_reply *r = &p->agent->stats;
-            reporting++;
-            alloc = add_known(alloc, r->allocated);
-            resident = add_known(resident, r->resident);
-            retained = add_known(retained, r->retained);
-            agent_rss = add_known(agent_rss, p->rss);
-        }
+            write_process(w, &m->procs[i]);
+        pss = add_known(pss, m->procs[i].pss);
     }
     jw_array_close(w);
     jw_u64(w, "processes_omitted",
            (m->nprocs > MON_PROCS_LISTED ? m->nprocs - MON_PROCS_LISTED : 0) + m->nskipped);
     jw_map_open(w, "totals");
     jw_u64(w, "processes", m->nprocs + m->nskipped);
-    jw_u64(w, "reporting", reporting);
-    jw_u64_or_null(w, "rss_bytes", rss);
+    jw_u64(w, "reporting", d->reporting);
+    jw_u64_or_null(w, "rss_bytes", d->rss);
     jw_u64_or_null(w, "pss_bytes", pss);
-    jw_u64_or_null(w, "allocated_bytes", alloc);
-    jw_u64_or_null(w, "resident_bytes", resident);
-    jw_u64_or_null(w, "retained_bytes", retained);
+    jw_u64_or_null(w, "allocated_bytes", d->allocated);
+    jw_u64_or_null(w, "held_bytes", d->held);
     jw_map_close(w);
-    /* what processes hold beyond what their heaps use */
+    /* what the reporting processes hold beyond their malloc heaps: all of it
+     * (code, stacks, other allocators included), and the allocators' part */
     jw_map_open(w, "gap");
     jw_u64_or_null(w, "rss_minus_allocated_bytes",
-                   agent_rss != UINT64_MAX && alloc != UINT64_MAX && agent_rss > alloc
-                       ? agent_rss - alloc
-                       : (agent_rss != UINT64_MAX && alloc != UINT64_MAX ? 0 : UINT64_MAX));
-    jw_u64_or_null(w, "resident_minus_allocated_bytes",
-                   resident != UINT64_MAX && alloc != UINT64_MAX && resident > alloc
-                       ? resident - alloc
+                   d->agent_rss != UINT64_MAX && d->allocated != UINT64_MAX
+                       ? (d->agent_rss > d->allocated ? d->agent_rss - d->allocated : 0)
                        : UINT64_MAX);
+    jw_u64_or_null(w, "allocator_held_bytes", d->held);
     jw_map_close(w);
     jw_map_open(w, "diagnosis");
     jw_str(w, "state", diag_state_name(m->diag.state));
@@ -283,26 +301,26 @@ static void emit_memory_line(struct monitor *m, const struct diag_sample *d)
     jw_str(w, "why", m->diag.why);
     jw_map_close(w);
     log_end(w);
-    (void)d;
 }
 
 static void fill_diag_sample(struct monitor *m, struct diag_sample *d)
 {
-    memset(d, 0, sizeof(*d));
+    *d = m->step;
     d->t_ms = now_mono_ms();
     d->usage = m->usage.current;
     d->anon = m->usage.anon;
     d->file = m->usage.file;
-    d->rss = d->agent_rss = d->allocated = d->resident = DIAG_UNKNOWN;
+    d->rss = d->agent_rss = d->allocated = d->held = DIAG_UNKNOWN;
+    d->reporting = 0;
     for (size_t i = 0; i < m->nprocs; i++) {
         const struct proc_sample *p = &m->procs[i];
         d->rss = add_known(d->rss, p->rss);
-        if (p->agent && p->fresh) {
-            d->reporting++;
-            d->agent_rss = add_known(d->agent_rss, p->rss);
-            d->allocated = add_known(d->allocated, p->agent->stats.allocated);
-            d->resident = add_known(d->resident, p->agent->stats.resident);
-        }
+        if (p->allocated == UINT64_MAX)
+            continue;
+        d->reporting++;
+        d->agent_rss = add_known(d->agent_rss, p->rss);
+        d->allocated = add_known(d->allocated, p->allocated);
+        d->held = add_known(d->held, p->held);
     }
 }
 

@@ -31,7 +31,8 @@ struct proc_sample {
     pid_t pid;
     char comm[16];
     uint64_t rss, pss, anon, swap;
-    int64_t pss_ms; /* when pss was read: smaps_rollup is costly, so not every sample */
+    int64_t pss_ms;           /* when pss was read: smaps_rollup is costly, so not every sample */
+    uint64_t allocated, held; /* the agent's figures this round, else UINT64_MAX */
     const struct agent_slot *agent; /* NULL: no agent */
     bool fresh;                     /* the agent answered this round */
 };
@@ -57,6 +58,7 @@ struct monitor {
     size_t nprocs, nskipped;
     struct proc_sample pss_cache[MON_PROCS_MAX]; /* the last sample's, by pid */
     size_t npss;
+    struct diag_sample step; /* change since the last sample, over the processes in both */
     struct proc_sample last_procs[MON_PROCS_LISTED]; /* for post-mortems */
     size_t nlast;
 

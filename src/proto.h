@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define AGENT_MAGIC   0x4a45494eu /* "JEIN" */
-#define AGENT_VERSION 1
+#define AGENT_VERSION 2
 
 enum agent_msg {
     AGENT_HELLO = 1,   /* agent -> jeinit, on the shared socket, with SCM_RIGHTS */
@@ -35,16 +35,20 @@ struct agent_request {
 };
 
 /* Figures are bytes; UINT64_MAX when the allocator does not report them.
- * jemalloc: stats.allocated/active/metadata/resident/mapped/retained.
- * glibc (mallinfo2): allocated = uordblks + hblkhd, mapped = arena + hblkhd,
- * retained = fordblks (free but held); active, metadata, resident unknown. */
+ * jemalloc: stats.allocated/active/metadata/resident/mapped/retained (retained:
+ * address space kept mapped but not resident).
+ * glibc (mallinfo2): allocated = uordblks + hblkhd, mapped = arena + hblkhd;
+ * active, metadata, resident and retained are not reported.
+ * held: what the allocator keeps beyond the live heap, by its own count: for
+ * jemalloc resident - allocated (dirty and muzzy pages, metadata, partly used
+ * pages), for glibc fordblks (free chunks inside its arenas). */
 struct agent_reply {
     uint32_t magic;
     uint16_t version;
     uint16_t type;
     uint32_t seq;
     uint32_t allocator;
-    uint64_t allocated, active, metadata, resident, mapped, retained;
+    uint64_t allocated, active, metadata, resident, mapped, retained, held;
     uint32_t narenas;
     uint32_t background_threads; /* running */
     uint32_t background_enabled; /* 1 when background_thread is on */

@@ -1,0 +1,110 @@
+/* Unit tests of diagnosis.c: synthetic windows for every state. */
+#include "check.h"
+#include "diagnosis.h"
+
+#define MiB (UINT64_C(1) << 20)
+#define N   8
+
+static struct diag_sample w[N];
+
+/* A window of N samples 1 s apart: cgroup anon/file and the agents' levels
+ * move linearly from their start by the given total change; the deltas are
+ * the per-step changes, as the monitor computes them. */
+static void window(uint64_t anon, int64_t d_anon, uint64_t file, int64_t d_file, uint64_t alloc,
+                   int64_t d_alloc, uint64_t held, int64_t d_held, uint64_t rss, int64_t d_rss,
+                   unsigned reporting)
+{
+    for (int i = 0; i < N; i++) {
+        struct diag_sample *s = &w[i];
+        s->t_ms = 1000 * i;
+        s->anon = anon + (uint64_t)(d_anon * i / (N - 1));
+        s->file = file + (uint64_t)(d_file * i / (N - 1));
+        s->usage = s->anon + s->file;
+        s->reporting = reporting;
+        s->allocated = reporting ? alloc + (uint64_t)(d_alloc * i / (N - 1)) : DIAG_UNKNOWN;
+        s->held = reporting ? held + (uint64_t)(d_held * i / (N - 1)) : DIAG_UNKNOWN;
+        s->agent_rss = reporting ? rss + (uint64_t)(d_rss * i / (N - 1)) : DIAG_UNKNOWN;
+        s->rss = s->agent_rss;
+        s->has_delta = reporting && i > 0;
+        if (s->has_delta) {
+            s->d_allocated = (int64_t)(s->allocated - w[i - 1].allocated);
+            s->d_held = (int64_t)(s->held - w[i - 1].held);
+            s->d_agent_rss = (int64_t)(s->agent_rss - w[i - 1].agent_rss);
+        }
+    }
+}
+
+static enum diag_state state(uint64_t limit, struct diagnosis *d)
+{
+    diagnose(w, N, limit, d);
+    return d->state;
+}
+
+int main(void)
+{
+    struct diagnosis d;
+    const int64_t M = (int64_t)MiB;
+
+    window(200 * MiB, 0, 10 * MiB, 0, 100 * MiB, 0, 10 * MiB, 0, 150 * MiB, 0, 2);
+    CHECK_INT(state(0, &d), DIAG_STABLE, "everything flat: stable (%s)", d.why);
+    diagnose(w, 2, 0, &d);
+    CHECK_INT(d.state, DIAG_WARMING_UP, "2 samples: warming-up");
+
+    window(200 * MiB, 80 * M, 10 * MiB, 0, 100 * MiB, 80 * M, 10 * MiB, 0, 150 * MiB, 80 * M, 2);
+    CHECK_INT(state(0, &d), DIAG_HEAP_GROWTH, "allocated +80 MiB: heap-growth (%s)", d.why);
+
+    window(200 * MiB, 80 * M, 10 * MiB, 0, 100 * MiB, 1 * M, 10 * MiB, 79 * M, 150 * MiB, 80 * M,
+           2);
+    CHECK_INT(state(0, &d), DIAG_RETENTION, "held +79 MiB, heap flat: allocator-retention (%s)",
+              d.why);
+
+    window(400 * MiB, 0, 10 * MiB, 0, 10 * MiB, 0, 200 * MiB, 0, 260 * MiB, 0, 1);
+    CHECK_INT(state(0, &d), DIAG_RETENTION, "200 MiB held for 10 MiB allocated: retention (%s)",
+              d.why);
+
+    /* the gunicorn case: RSS far above the heap, but the allocators hold
+     * little: the rest is CPython's own arenas, not retention */
+    window(200 * MiB, 0, 10 * MiB, 0, 50 * MiB, 0, 13 * MiB, 0, 206 * MiB, 0, 5);
+    CHECK_INT(state(0, &d), DIAG_STABLE, "RSS >> heap but little held: not retention (%s)", d.why);
+
+    window(200 * MiB, 60 * M, 10 * MiB, 0, 50 * MiB, 0, 13 * MiB, 0, 206 * MiB, 60 * M, 5);
+    CHECK_INT(state(0, &d), DIAG_RSS_GROWTH,
+              "RSS +60 MiB with heap and held flat: rss-growth outside malloc (%s)", d.why);
+
+    window(200 * MiB, 60 * M, 10 * MiB, 0, 0, 0, 0, 0, 0, 0, 0);
+    CHECK_INT(state(0, &d), DIAG_RSS_GROWTH, "no agents, anon +60 MiB: rss-growth (%s)", d.why);
+
+    window(200 * MiB, 0, 10 * MiB, 150 * M, 100 * MiB, 0, 10 * MiB, 0, 150 * MiB, 0, 2);
+    CHECK_INT(state(0, &d), DIAG_PAGE_CACHE, "file +150 MiB, anon flat: page-cache (%s)", d.why);
+
+    window(200 * MiB, 0, 10 * MiB, 0, 100 * MiB, 0, 10 * MiB, 0, 150 * MiB, 0, 2);
+    CHECK_INT(state(220 * MiB, &d), DIAG_NEAR_LIMIT, "210 of 220 MiB: near-limit (%s)", d.why);
+    CHECK(d.near_limit, "near_limit flag set");
+    window(200 * MiB, 80 * M, 10 * MiB, 0, 100 * MiB, 80 * M, 10 * MiB, 0, 150 * MiB, 80 * M, 2);
+    CHECK(state(300 * MiB, &d) == DIAG_HEAP_GROWTH && d.near_limit,
+          "heap-growth wins, near_limit still reported");
+
+    /* a spike that came back down is not growth */
+    window(200 * MiB, 0, 10 * MiB, 0, 100 * MiB, 0, 10 * MiB, 0, 150 * MiB, 0, 2);
+    w[2].d_allocated = 100 * M;
+    w[3].d_allocated = -90 * M;
+    CHECK(state(0, &d) != DIAG_HEAP_GROWTH, "a spike that came back is not heap-growth (%s)",
+          d.why);
+
+    /* a worker that joins mid-window changes the totals, not the deltas */
+    window(200 * MiB, 0, 10 * MiB, 0, 100 * MiB, 0, 10 * MiB, 0, 150 * MiB, 0, 2);
+    for (int i = 4; i < N; i++) {
+        w[i].allocated += 60 * MiB;
+        w[i].agent_rss += 80 * MiB;
+        w[i].reporting = 3;
+    }
+    CHECK_INT(state(0, &d), DIAG_STABLE, "a new worker is not growth (%s)", d.why);
+
+    /* a step the monitor could not measure: allocator figures unusable */
+    window(200 * MiB, 0, 10 * MiB, 0, 100 * MiB, 80 * M, 10 * MiB, 0, 150 * MiB, 0, 2);
+    w[5].has_delta = false;
+    CHECK(state(0, &d) != DIAG_HEAP_GROWTH, "no delta for a step: no allocator verdict");
+    CHECK_INT(diag_state_name(DIAG_RETENTION)[0], 'a', "names: allocator-retention");
+    CHECK_STR(diag_state_name((enum diag_state)99), "stable", "unknown state named stable");
+    return check_done();
+}
