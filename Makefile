@@ -82,12 +82,17 @@ sanitize:
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		JEINIT_BUILD=build-san tests/run.sh $(SANITIZE_TIERS)
 
-LINT_SRC := $(wildcard src/*.c src/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c examples/*/*.c)
-lint:
+LINT_SRC := $(wildcard src/*.c src/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c \
+              tests/helpers/*.c examples/*/*.c)
+lint: lint-format lint-cppcheck lint-tidy
+lint-format:
 	clang-format --dry-run -Werror $(LINT_SRC)
+lint-cppcheck:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --std=c11 -D_GNU_SOURCE -Isrc --suppress=missingIncludeSystem src/
+lint-tidy:
 	clang-tidy --quiet $(wildcard src/*.c) -- -std=gnu11 -D_GNU_SOURCE -Isrc
+.PHONY: lint-format lint-cppcheck lint-tidy
 
 # libFuzzer harnesses: each parser, FUZZ_SECONDS each (CI: a short smoke).
 FUZZ_SECONDS ?= 300
@@ -101,8 +106,15 @@ fuzz: $(FUZZERS:%=$(BUILD)/fuzz/%)
 fuzz-smoke: $(FUZZERS:%=$(BUILD)/fuzz/%)
 	tests/fuzz/run.sh $(BUILD)/fuzz 10
 
-bench: all static
+bench: all static helpers $(BUILD)/frag
 	tests/bench/init.sh
+	tests/bench/agent.sh
+	tests/bench/policy.sh
+
+# The README's first command: the fragmentation workload in a memory-limited
+# cgroup under glibc, default jemalloc and jeinit; a table and a plot.
+demo: all $(BUILD)/frag
+	JEINIT_BUILD=$(BUILD) tests/bench/policy.sh --demo
 
 # jeinit finds the agent at ../lib/jeinit/ from its own directory.
 install: all
@@ -135,3 +147,8 @@ AGENT_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden -Isrc
                 -fstack-protector-strong -D_FORTIFY_SOURCE=2
 $(BUILD)/libjeinit-agent.so: src/agent.c src/proto.h | $(BUILD)
 	$(CC) $(AGENT_CFLAGS) -shared -Wl,-z,defs -Wl,-z,now -o $@ src/agent.c -pthread
+
+# The fragmentation workload (examples/fragmentation/), used by the demo and
+# the policy benchmark.
+$(BUILD)/frag: examples/fragmentation/frag.c | $(BUILD)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -pthread -o $@ $<
