@@ -18,7 +18,7 @@ LDLIBS_STATIC := -l:libyajl_s.a -l:libcgroup.a -lpthread
 
 # Modules of the init (everything but main) and of the agent.
 CORE := util parse config json log signals spawn loop proctree supervisor cgroup report policy \
-        malloc_conf envplan elfscan allocator tuning inspect agents diagnosis monitor \
+        malloc_conf envplan elfscan allocator tuning inspect agents diagnosis monitor scan \
         cgroup_parse procfs_parse
 CORE_OBJS   := $(CORE:%=$(BUILD)/%.o)
 MAIN_OBJ    := $(BUILD)/jeinit.o

@@ -33,7 +33,7 @@
 
 #include "proto.h"
 
-#define FD_FLOOR           900
+#define FD_FLOOR           48
 #define STACK_SIZE         ((size_t)128 * 1024)
 #define FORK_DELAY_MS      100
 #define MALLCTL_ARENAS_ALL "4096"

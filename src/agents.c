@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -18,11 +19,9 @@ int agents_open(struct agent_hub *h, struct loop *loop)
 {
     int sv[2], on = 1;
 
-    memset(h, 0, sizeof(*h));
+    memset(h, 0, offsetof(struct agent_hub, slots));
     h->loop = loop;
     h->shared_fd = h->child_fd = -1;
-    for (size_t i = 0; i < AGENTS_MAX; i++)
-        h->slots[i].src.fd = -1;
     if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
         return -errno;
     /* the kernel, not the payload, says who sent a registration */
@@ -98,7 +97,7 @@ static void on_reply(struct loop_source *src, uint32_t events)
 
 struct agent_slot *agents_find(struct agent_hub *h, pid_t pid)
 {
-    for (size_t i = 0; i < AGENTS_MAX; i++)
+    for (size_t i = 0; i < h->top; i++)
         if (h->slots[i].src.fd >= 0 && h->slots[i].pid == pid)
             return &h->slots[i];
     return NULL;
@@ -118,10 +117,15 @@ static void adopt(struct agent_hub *h, pid_t pid, int fd)
 
     if (s)
         slot_close(s); /* the same pid again: it exec'd, or forked oddly */
-    for (size_t i = 0; !s && i < AGENTS_MAX; i++)
+    for (size_t i = 0; !s && i < h->top; i++)
         if (h->slots[i].src.fd < 0)
             s = &h->slots[i];
-    if (!s || s->src.fd >= 0) {
+    if (!s && h->top < AGENTS_MAX) {
+        /* a slot never used before: untouched until now */
+        s = &h->slots[h->top++];
+        s->src.fd = -1;
+    }
+    if (!s) {
         h->rejected++;
         if (!h->full_warned) {
             log_msg(LOG_WARN, "agents",
@@ -217,7 +221,7 @@ void agents_request(struct agent_hub *h, uint16_t type, uint32_t seq)
 {
     struct agent_request req = {AGENT_MAGIC, AGENT_VERSION, type, seq, 0};
 
-    for (size_t i = 0; i < AGENTS_MAX; i++) {
+    for (size_t i = 0; i < h->top; i++) {
         struct agent_slot *s = &h->slots[i];
         if (s->src.fd < 0)
             continue;
@@ -232,7 +236,7 @@ void agents_request(struct agent_hub *h, uint16_t type, uint32_t seq)
 
 void agents_close(struct agent_hub *h)
 {
-    for (size_t i = 0; i < AGENTS_MAX; i++)
+    for (size_t i = 0; i < h->top; i++)
         slot_close(&h->slots[i]);
     if (h->shared_fd >= 0) {
         loop_del(h->loop, &h->shared_src);

@@ -32,9 +32,10 @@ struct agent_hub {
     int child_fd;  /* the end the program inherits; -1 once spawned */
     struct loop_source shared_src;
     size_t nused;
+    size_t top; /* slots[0, top) have been used: the loops stop there */
     uint64_t registered, rejected, dropped_requests;
     bool full_warned;
-    struct agent_slot slots[AGENTS_MAX];
+    struct agent_slot slots[AGENTS_MAX]; /* last: touched only as far as top */
 };
 
 /* Makes the socketpair. Returns 0 or a negative errno. */

@@ -81,17 +81,15 @@ static const unsigned char *ldcache(size_t *len)
     return cache;
 }
 
-/* Would ld.so find library name for a library in dir? Its own directory
- * (where the Kubernetes init container puts jemalloc's neighbours), the
- * library directories, ld.so.cache. */
-static bool library_present(const char *name, const char *dir)
+/* Would ld.so find library name? The library directories, then
+ * ld.so.cache. (Not the dependent library's own directory: Debian's jemalloc
+ * has no $ORIGIN runpath, so ld.so would not look there.) */
+static bool library_present(const char *name)
 {
     char path[PATH_MAX + 64], found[PATH_MAX];
     const unsigned char *cache;
     size_t len;
 
-    if (str_printf(path, sizeof(path), "%s/%s", dir, name) == 0 && access(path, F_OK) == 0)
-        return true;
     for (size_t d = 0; d < ARRAY_SIZE(lib_dirs); d++)
         if (str_printf(path, sizeof(path), "%s/%s", lib_dirs[d], name) == 0 &&
             access(path, F_OK) == 0)
@@ -104,13 +102,10 @@ static bool library_present(const char *name, const char *dir)
 /* The libraries it needs are here (jemalloc needs libstdc++, which slim and
  * distroless images may lack: preloaded anyway, it would stop every program
  * from starting), and it is not an executable. */
-static int check_dependencies(const unsigned char *map, size_t len, const char *path,
-                              const char **why)
+static int check_dependencies(const unsigned char *map, size_t len, const char **why)
 {
     static char reason[ELF_NAME_MAX + 64];
     struct elf_dynamic dyn;
-    char dir[PATH_MAX];
-    const char *slash = strrchr(path, '/');
 
     if (elf_read_dynamic(map, len, &dyn) < 0) {
         *why = "its ELF program headers are damaged";
@@ -120,13 +115,8 @@ static int check_dependencies(const unsigned char *map, size_t len, const char *
         *why = "a position-independent executable, which ld.so will not preload";
         return -ENOEXEC;
     }
-    (void)str_copy(dir, sizeof(dir), path);
-    if (slash)
-        dir[slash - path] = '\0';
-    else
-        (void)str_copy(dir, sizeof(dir), ".");
     for (size_t i = 0; i < dyn.nneeded; i++) {
-        if (library_present(dyn.needed[i], dir))
+        if (library_present(dyn.needed[i]))
             continue;
         (void)snprintf(reason, sizeof(reason), "it needs %s, which is not installed here",
                        dyn.needed[i]);
@@ -164,7 +154,7 @@ static int check_library(const char *path, bool want_version, struct allocator *
     }
     r = elf_check_shared_object(map, (size_t)st.st_size, why);
     if (r == 0)
-        r = check_dependencies(map, (size_t)st.st_size, path, why);
+        r = check_dependencies(map, (size_t)st.st_size, why);
     if (r == 0 && want_version &&
         jemalloc_version_scan(map, (size_t)st.st_size, &a->major, &a->minor, &a->patch) < 0)
         a->major = a->minor = a->patch = 0;

@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <libcgroup.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "procfs_parse.h"
@@ -169,48 +172,109 @@ static const struct cg_mount *resolve(const struct cg_mount *m, size_t n, bool v
     return best;
 }
 
-static void libcgroup_check(struct cgroup *cg, const char *mount_root)
+/* In the child: libcgroup's memory mount point and our path in it, as one
+ * line "OK\tMOUNT\tPATH" or "ERR\tREASON". */
+static void __attribute__((noreturn)) libcgroup_child(int fd)
 {
-    char *mp = NULL, *path = NULL, joined[CG_PATH_MAX * 2];
-    const char *ctl = "memory";
-    int r;
+    char *mp = NULL, *path = NULL, line[CG_PATH_MAX * 2 + 16];
+    int r = cgroup_init(), n;
 
-    cg->discovered_by = "mountinfo";
-    r = cgroup_init();
-    if (r != 0) {
-        (void)str_printf(cg->libcgroup_note, sizeof(cg->libcgroup_note),
-                         "libcgroup cgroup_init failed: %s", cgroup_strerror(r));
+    if (r == 0)
+        r = cgroup_get_subsys_mount_point("memory", &mp);
+    if (r == 0)
+        r = cgroup_get_current_controller_path(getpid(), "memory", &path);
+    if (r == 0 && mp && path)
+        n = snprintf(line, sizeof(line), "OK\t%s\t%s\n", mp, path);
+    else
+        n = snprintf(line, sizeof(line), "ERR\t%s\n", cgroup_strerror(r));
+    if (n > 0)
+        (void)write_all(fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+    _exit(0);
+}
+
+void cgroup_libcgroup_start(struct libcgroup_probe *p)
+{
+    int fds[2];
+
+    p->pid = -1;
+    p->fd = -1;
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return;
+    p->pid = fork();
+    if (p->pid == 0) {
+        (void)close(fds[0]);
+        libcgroup_child(fds[1]);
+    }
+    (void)close(fds[1]);
+    if (p->pid < 0) {
+        (void)close(fds[0]);
         return;
     }
-    r = cgroup_get_subsys_mount_point(ctl, &mp);
-    if (r == 0)
-        r = cgroup_get_current_controller_path(getpid(), ctl, &path);
-    if (r != 0 || !mp || !path) {
-        (void)str_printf(cg->libcgroup_note, sizeof(cg->libcgroup_note),
-                         "libcgroup found no memory cgroup: %s", cgroup_strerror(r));
-        goto out;
+    p->fd = fds[0];
+}
+
+void cgroup_libcgroup_finish(struct cgroup *cg, struct libcgroup_probe *p, int timeout_ms)
+{
+    char buf[CG_PATH_MAX * 2 + 16], joined[sizeof(buf) + 8], *mp, *path, *nl;
+    struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
+    size_t used = 0;
+    int64_t deadline = now_mono_ms() + timeout_ms;
+
+    if (p->pid <= 0)
+        return;
+    /* a few reads at most: the child writes one short line and exits */
+    while (used < sizeof(buf) - 1) {
+        int64_t left = deadline - now_mono_ms();
+        ssize_t n;
+        if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+            break;
+        n = read(p->fd, buf + used, sizeof(buf) - 1 - used);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        used += (size_t)n;
     }
+    buf[used] = '\0';
+    (void)close(p->fd);
+    if (!memchr(buf, '\n', used))
+        (void)kill(p->pid, SIGKILL); /* stuck: it must not outlive the answer */
+    while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    p->pid = -1;
+    if (!cg->memory_version)
+        return;
+    nl = strchr(buf, '\n');
+    if (nl)
+        *nl = '\0';
+    if (strncmp(buf, "OK\t", 3) != 0) {
+        (void)snprintf(cg->libcgroup_note, sizeof(cg->libcgroup_note),
+                       "libcgroup found no memory cgroup: %.200s",
+                       strncmp(buf, "ERR\t", 4) == 0 ? buf + 4 : "no answer");
+        return;
+    }
+    mp = buf + 3;
+    path = strchr(mp, '\t');
+    if (!path)
+        return;
+    *path++ = '\0';
     (void)snprintf(joined, sizeof(joined), "%s%s", mp, strcmp(path, "/") == 0 ? "" : path);
     if (strcmp(joined, cg->memory_dir) == 0) {
         cg->discovered_by = "libcgroup";
-        (void)str_printf(cg->libcgroup_note, sizeof(cg->libcgroup_note),
-                         "libcgroup and mountinfo agree");
-    } else {
-        /* libcgroup joins the mount point and /proc/self/cgroup's path; it
-         * does not read mountinfo's root field, so where the mount's root is
-         * the container's own cgroup it names a directory that is not there. */
-        int n = snprintf(cg->libcgroup_note, sizeof(cg->libcgroup_note),
-                         "libcgroup names %.160s (mount point + cgroup path), ignoring the "
-                         "mount's root %.100s; used %.160s from mountinfo",
-                         joined, mount_root, cg->memory_dir);
-        (void)n;
+        (void)str_copy(cg->libcgroup_note, sizeof(cg->libcgroup_note),
+                       "libcgroup and mountinfo agree");
+        return;
     }
-out:
-    free(mp);
-    free(path);
+    /* libcgroup joins the mount point and /proc/self/cgroup's path; it does
+     * not read mountinfo's root field, so where the mount's root is the
+     * container's own cgroup it names a directory that is not there. */
+    (void)snprintf(cg->libcgroup_note, sizeof(cg->libcgroup_note),
+                   "libcgroup names %.160s (mount point + cgroup path), ignoring the mount's "
+                   "root %.100s; used %.160s from mountinfo",
+                   joined, cg->memory_mount_root, cg->memory_dir);
 }
 
-static void discover_proc(struct cgroup *cg, bool real_proc)
+static void discover_proc(struct cgroup *cg)
 {
     static struct cg_membership mem;
     char path[CG_PATH_MAX + 32];
@@ -300,8 +364,8 @@ static void discover_proc(struct cgroup *cg, bool real_proc)
 
     if (cg->memory_version) {
         cg->discovered_by = "mountinfo";
-        if (real_proc)
-            libcgroup_check(cg, cg->memory_version == 1 ? m1->root : m2->root);
+        (void)str_copy(cg->memory_mount_root, sizeof(cg->memory_mount_root),
+                       cg->memory_version == 1 ? m1->root : m2->root);
     }
 }
 
@@ -313,7 +377,7 @@ int cgroup_discover(struct cgroup *cg, const struct config *cfg)
     if (cfg->cgroup_root)
         discover_given(cg, cfg->cgroup_root);
     else
-        discover_proc(cg, strcmp(cfg->proc_root, "/proc") == 0);
+        discover_proc(cg);
     return 0;
 }
 
@@ -321,12 +385,58 @@ int cgroup_discover(struct cgroup *cg, const struct config *cfg)
 
 /* The smallest limit in file name from dir up to top (both included), as
  * parse() reads it; *source names the file it came from. */
-typedef int (*limit_parser)(const char *buf, size_t len, uint64_t *out);
+/* Reads one directory's figure for file name: 0 with *x, or a negative errno. */
+typedef int (*dir_reader)(const char *dir, const char *name, uint64_t *x);
 
-static bool walk_min(const char *dir, const char *top, const char *name, limit_parser parse,
+static int read_limit(const char *dir, const char *name, uint64_t *x)
+{
+    char buf[SMALL_FILE];
+    ssize_t len = read_in(dir, name, buf, sizeof(buf));
+
+    return len < 0 ? (int)len : cg_parse_limit(buf, (size_t)len, x);
+}
+
+/* v2 cpu.max "QUOTA PERIOD" as millicores (CG_UNLIMITED for max). */
+static int read_cpu_max(const char *dir, const char *name, uint64_t *x)
+{
+    char buf[SMALL_FILE];
+    ssize_t len = read_in(dir, name, buf, sizeof(buf));
+    int64_t quota;
+    uint64_t period;
+    int r;
+
+    if (len < 0)
+        return (int)len;
+    r = cg_parse_cpu_max(buf, (size_t)len, &quota, &period);
+    if (r < 0)
+        return r;
+    *x = quota < 0 ? CG_UNLIMITED : ((uint64_t)quota * 1000 + period - 1) / period;
+    return 0;
+}
+
+/* v1 cpu.cfs_quota_us, with cpu.cfs_period_us beside it, as millicores. */
+static int read_cfs_quota(const char *dir, const char *name, uint64_t *x)
+{
+    char q[SMALL_FILE], p[SMALL_FILE];
+    ssize_t ql = read_in(dir, name, q, sizeof(q));
+    ssize_t pl = read_in(dir, "cpu.cfs_period_us", p, sizeof(p));
+    int64_t quota;
+    uint64_t period;
+
+    if (ql < 0 || pl < 0 || cg_parse_i64(q, (size_t)ql, &quota) < 0 ||
+        cg_parse_u64(p, (size_t)pl, &period) < 0 || period == 0)
+        return -EINVAL;
+    *x = quota < 0 ? CG_UNLIMITED : ((uint64_t)quota * 1000 + period - 1) / period;
+    return 0;
+}
+
+/* The smallest figure of file name from dir up to top (both included), as
+ * read() reads it; v->source names the file it came from. A limit on an
+ * ancestor binds the container as much as its own. */
+static bool walk_min(const char *dir, const char *top, const char *name, dir_reader read,
                      struct cg_value *v)
 {
-    char d[CG_PATH_MAX], buf[SMALL_FILE];
+    char d[CG_PATH_MAX];
     bool any = false;
     size_t toplen = strlen(top);
 
@@ -334,10 +444,10 @@ static bool walk_min(const char *dir, const char *top, const char *name, limit_p
         return false;
     (void)str_copy(d, sizeof(d), dir);
     for (;;) {
-        ssize_t len = read_in(d, name, buf, sizeof(buf));
         uint64_t x;
+        char *slash;
 
-        if (len >= 0 && parse(buf, (size_t)len, &x) == 0) {
+        if (read(d, name, &x) == 0) {
             if (!any || x < v->value)
                 set_value(v, x, "%s/%s", d, name);
             any = true;
@@ -345,57 +455,7 @@ static bool walk_min(const char *dir, const char *top, const char *name, limit_p
         /* stop at the top of the visible hierarchy */
         if (strlen(d) <= toplen || strcmp(d, top) == 0)
             break;
-        char *slash = strrchr(d, '/');
-        if (!slash || slash == d)
-            break;
-        *slash = '\0';
-    }
-    return any;
-}
-
-/* cpu.max "QUOTA PERIOD" as millicores (CG_UNLIMITED for max). */
-static int parse_cpu_max_millis(const char *buf, size_t len, uint64_t *out)
-{
-    int64_t quota;
-    uint64_t period;
-    int r = cg_parse_cpu_max(buf, len, &quota, &period);
-
-    if (r < 0)
-        return r;
-    if (quota < 0) {
-        *out = CG_UNLIMITED;
-        return 0;
-    }
-    *out = ((uint64_t)quota * 1000 + period - 1) / period;
-    return 0;
-}
-
-/* v1: cpu.cfs_quota_us in the directory, with cpu.cfs_period_us beside it. */
-static bool walk_v1_cpu(const char *dir, const char *top, struct cg_value *v)
-{
-    char d[CG_PATH_MAX], q[SMALL_FILE], p[SMALL_FILE];
-    bool any = false;
-    size_t toplen = strlen(top);
-
-    if (!*dir)
-        return false;
-    (void)str_copy(d, sizeof(d), dir);
-    for (;;) {
-        ssize_t ql = read_in(d, "cpu.cfs_quota_us", q, sizeof(q));
-        ssize_t pl = read_in(d, "cpu.cfs_period_us", p, sizeof(p));
-        int64_t quota;
-        uint64_t period, millis;
-
-        if (ql >= 0 && pl >= 0 && cg_parse_i64(q, (size_t)ql, &quota) == 0 &&
-            cg_parse_u64(p, (size_t)pl, &period) == 0 && period > 0) {
-            millis = quota < 0 ? CG_UNLIMITED : ((uint64_t)quota * 1000 + period - 1) / period;
-            if (!any || millis < v->value)
-                set_value(v, millis, "%s/cpu.cfs_quota_us", d);
-            any = true;
-        }
-        if (strlen(d) <= toplen || strcmp(d, top) == 0)
-            break;
-        char *slash = strrchr(d, '/');
+        slash = strrchr(d, '/');
         if (!slash || slash == d)
             break;
         *slash = '\0';
@@ -440,11 +500,11 @@ static void read_memory_limits(struct cgroup *cg, struct cgroup_limits *lim)
         else if (len >= 0)
             cg_warn(cg, "cannot parse %s/memory.max: expected a number of bytes or \"max\"",
                     cg->memory_dir);
-        (void)walk_min(cg->memory_dir, cg->memory_top, "memory.max", cg_parse_limit,
+        (void)walk_min(cg->memory_dir, cg->memory_top, "memory.max", read_limit,
                        &lim->memory_ancestors);
-        (void)walk_min(cg->memory_dir, cg->memory_top, "memory.high", cg_parse_limit,
+        (void)walk_min(cg->memory_dir, cg->memory_top, "memory.high", read_limit,
                        &lim->memory_high);
-        (void)walk_min(cg->memory_dir, cg->memory_top, "memory.swap.max", cg_parse_limit,
+        (void)walk_min(cg->memory_dir, cg->memory_top, "memory.swap.max", read_limit,
                        &lim->swap_max);
         return;
     }
@@ -496,20 +556,16 @@ void cgroup_read_limits(struct cgroup *cg, const struct config *cfg, struct cgro
     read_memory_limits(cg, lim);
 
     if (cg->cpu_dir[0]) {
-        if (exists_in(cg->cpu_dir, "cpu.max")) {
-            uint64_t millis;
+        bool v2 = exists_in(cg->cpu_dir, "cpu.max");
+        const char *name = v2 ? "cpu.max" : "cpu.cfs_quota_us";
+        dir_reader read = v2 ? read_cpu_max : read_cfs_quota;
+        uint64_t millis;
 
-            /* the walk skips what it cannot parse; our own quota must not
-             * vanish silently */
-            len = read_in(cg->cpu_dir, "cpu.max", buf, sizeof(buf));
-            if (len >= 0 && parse_cpu_max_millis(buf, (size_t)len, &millis) < 0)
-                cg_warn(cg, "cannot parse %s/cpu.max: expected \"QUOTA PERIOD\" or \"max PERIOD\"",
-                        cg->cpu_dir);
-            (void)walk_min(cg->cpu_dir, cg->cpu_top, "cpu.max", parse_cpu_max_millis,
-                           &lim->cpu_quota);
-        } else {
-            (void)walk_v1_cpu(cg->cpu_dir, cg->cpu_top, &lim->cpu_quota);
-        }
+        /* the walk skips what it cannot read; our own quota must not vanish silently */
+        if (exists_in(cg->cpu_dir, name) && read(cg->cpu_dir, name, &millis) < 0)
+            cg_warn(cg, "cannot parse %s/%s: expected %s", cg->cpu_dir, name,
+                    v2 ? "\"QUOTA PERIOD\" or \"max PERIOD\"" : "a number of microseconds or -1");
+        (void)walk_min(cg->cpu_dir, cg->cpu_top, name, read, &lim->cpu_quota);
     }
     if (cg->cpuset_dir[0]) {
         static const char *const names[] = {"cpuset.cpus.effective", "cpuset.effective_cpus",

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "cgroup_parse.h"
 #include "config.h"
@@ -39,6 +40,7 @@ struct cgroup {
     char memory_dir[CG_PATH_MAX], cpu_dir[CG_PATH_MAX], cpuset_dir[CG_PATH_MAX];
     char memory_top[CG_PATH_MAX], cpu_top[CG_PATH_MAX]; /* where ancestor walks stop */
     char proc_root[CG_PATH_MAX];
+    char memory_mount_root[CG_PATH_MAX]; /* mountinfo's root field of the memory mount */
     char libcgroup_note[CG_SOURCE_MAX];
     int memfd; /* memory_dir, open for the samples; -1 */
     int nwarnings;
@@ -79,6 +81,17 @@ struct cgroup_usage {
 };
 
 int cgroup_discover(struct cgroup *cg, const struct config *cfg);
+
+/* libcgroup's view, for the real /proc: asked in a short-lived child process
+ * so that its tables (800 KiB, cleared by cgroup_init) and its time stay out
+ * of PID 1. start before discovery, finish after it: the comparison goes into
+ * cg->discovered_by and cg->libcgroup_note. */
+struct libcgroup_probe {
+    pid_t pid; /* -1: not asked */
+    int fd;
+};
+void cgroup_libcgroup_start(struct libcgroup_probe *p);
+void cgroup_libcgroup_finish(struct cgroup *cg, struct libcgroup_probe *p, int timeout_ms);
 void cgroup_read_limits(struct cgroup *cg, const struct config *cfg, struct cgroup_limits *lim);
 /* Fills u; never fails (missing files leave fields at UINT64_MAX). Opens
  * nothing new after the first call: the memory directory stays open. */

@@ -9,100 +9,22 @@
 #include <errno.h>
 #include <string.h>
 
+#include "scan.h"
+
 #define CG_CPU_LIMIT        4096
 #define CG_DEFAULT_PERIOD   100000
 #define CG_PSI_FRAC_DIGITS  9
 #define CG_PSI_INT_DIGITS   3
 #define CG_KNOWN_CONTROLLER (CG_MEMORY | CG_CPU | CG_CPUACCT | CG_CPUSET)
 
-static bool is_blank(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-static bool is_space(char c)
-{
-    return is_blank(c) || c == '\n' || c == '\r';
-}
-
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-/* A NULL buffer is accepted as an empty one. */
-static bool nonnull_buf(const char **buf, size_t len)
-{
-    if (*buf)
-        return true;
-    *buf = "";
-    return len == 0;
-}
-
 static void trim(const char **p, size_t *len)
 {
-    while (*len > 0 && is_space(**p)) {
+    while (*len > 0 && scan_is_space(**p)) {
         (*p)++;
         (*len)--;
     }
-    while (*len > 0 && is_space((*p)[*len - 1]))
+    while (*len > 0 && scan_is_space((*p)[*len - 1]))
         (*len)--;
-}
-
-static bool span_eq(const char *p, size_t n, const char *lit)
-{
-    return n == strlen(lit) && memcmp(p, lit, n) == 0;
-}
-
-/* Exactly the decimal digits [p, p + n): -EINVAL when empty or not all digits,
- * -ERANGE when the value does not fit. */
-static int parse_digits(const char *p, size_t n, uint64_t *out)
-{
-    uint64_t v = 0;
-    bool overflow = false;
-
-    if (n == 0)
-        return -EINVAL;
-    for (size_t i = 0; i < n; i++) {
-        unsigned d;
-
-        if (!is_digit(p[i]))
-            return -EINVAL;
-        d = (unsigned)(p[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            overflow = true;
-        else
-            v = v * 10 + d;
-    }
-    if (overflow)
-        return -ERANGE;
-    *out = v;
-    return 0;
-}
-
-/* Yields the lines of a buffer, without their '\n' and any trailing '\r'.
- * The last line need not end in '\n'. */
-struct line_iter {
-    const char *p;
-    size_t left;
-};
-
-static bool line_next(struct line_iter *it, const char **line, size_t *n)
-{
-    const char *nl;
-    size_t len;
-
-    if (it->left == 0)
-        return false;
-    nl = memchr(it->p, '\n', it->left);
-    len = nl ? (size_t)(nl - it->p) : it->left;
-    *line = it->p;
-    it->p += nl ? len + 1 : len;
-    it->left -= nl ? len + 1 : len;
-    while (len > 0 && (*line)[len - 1] == '\r')
-        len--;
-    *n = len;
-    return true;
 }
 
 /* Yields the fields of [p, end) split on one separator character; two
@@ -137,23 +59,12 @@ static struct field_iter fields(const char *p, size_t n, char sep)
     return (struct field_iter){.p = p, .end = p + n, .sep = sep, .done = false};
 }
 
-/* Skips blanks, then returns the next run of non-blanks (n == 0 at the end). */
-static void word_next(const char **p, const char *end, const char **w, size_t *n)
-{
-    while (*p < end && is_blank(**p))
-        (*p)++;
-    *w = *p;
-    while (*p < end && !is_blank(**p))
-        (*p)++;
-    *n = (size_t)(*p - *w);
-}
-
 int cg_parse_u64(const char *buf, size_t len, uint64_t *out)
 {
-    if (!nonnull_buf(&buf, len))
+    if (!scan_nonnull(&buf, len))
         return -EINVAL;
     trim(&buf, &len);
-    return parse_digits(buf, len, out);
+    return scan_digits(buf, len, out);
 }
 
 int cg_parse_limit(const char *buf, size_t len, uint64_t *out)
@@ -161,16 +72,16 @@ int cg_parse_limit(const char *buf, size_t len, uint64_t *out)
     uint64_t v;
     int r;
 
-    if (!nonnull_buf(&buf, len))
+    if (!scan_nonnull(&buf, len))
         return -EINVAL;
     trim(&buf, &len);
-    if (span_eq(buf, len, "max")) {
+    if (scan_span_eq(buf, len, "max")) {
         *out = CG_UNLIMITED;
         return 0;
     }
     if (len > 0 && buf[0] == '-') {
         /* -1 is v1's "no limit"; any other negative is out of range. */
-        r = parse_digits(buf + 1, len - 1, &v);
+        r = scan_digits(buf + 1, len - 1, &v);
         if (r == -EINVAL)
             return r;
         if (r < 0 || v > 1)
@@ -178,7 +89,7 @@ int cg_parse_limit(const char *buf, size_t len, uint64_t *out)
         *out = v == 1 ? CG_UNLIMITED : 0;
         return 0;
     }
-    r = parse_digits(buf, len, &v);
+    r = scan_digits(buf, len, &v);
     if (r < 0)
         return r;
     *out = v >= CG_V1_UNLIMITED_FLOOR ? CG_UNLIMITED : v;
@@ -191,7 +102,7 @@ int cg_parse_i64(const char *buf, size_t len, int64_t *out)
     uint64_t mag;
     int r;
 
-    if (!nonnull_buf(&buf, len))
+    if (!scan_nonnull(&buf, len))
         return -EINVAL;
     trim(&buf, &len);
     if (len > 0 && buf[0] == '-') {
@@ -199,7 +110,7 @@ int cg_parse_i64(const char *buf, size_t len, int64_t *out)
         buf++;
         len--;
     }
-    r = parse_digits(buf, len, &mag);
+    r = scan_digits(buf, len, &mag);
     if (r < 0)
         return r;
     if (neg) {
@@ -222,17 +133,17 @@ int cg_parse_cpu_max(const char *buf, size_t len, int64_t *quota_us, uint64_t *p
     uint64_t v, period = CG_DEFAULT_PERIOD;
     int r;
 
-    if (!nonnull_buf(&buf, len))
+    if (!scan_nonnull(&buf, len))
         return -EINVAL;
     trim(&buf, &len);
     p = buf;
     end = buf + len;
 
-    word_next(&p, end, &w, &n);
-    if (span_eq(w, n, "max")) {
+    scan_word(&p, end, &w, &n);
+    if (scan_span_eq(w, n, "max")) {
         quota = -1;
     } else {
-        r = parse_digits(w, n, &v);
+        r = scan_digits(w, n, &v);
         if (r < 0)
             return r;
         if (v > (uint64_t)INT64_MAX)
@@ -240,15 +151,15 @@ int cg_parse_cpu_max(const char *buf, size_t len, int64_t *quota_us, uint64_t *p
         quota = (int64_t)v;
     }
 
-    word_next(&p, end, &w, &n);
+    scan_word(&p, end, &w, &n);
     if (n > 0) {
-        r = parse_digits(w, n, &period);
+        r = scan_digits(w, n, &period);
         if (r < 0)
             return r;
         /* The kernel never reports a zero period, and callers divide by it. */
         if (period == 0)
             return -ERANGE;
-        word_next(&p, end, &w, &n);
+        scan_word(&p, end, &w, &n);
         if (n > 0)
             return -EINVAL;
     }
@@ -265,7 +176,7 @@ static int cpu_number(const char *p, size_t n, size_t *i, unsigned *cpu)
     unsigned v = 0;
     size_t start = *i;
 
-    while (*i < n && is_digit(p[*i])) {
+    while (*i < n && scan_is_digit(p[*i])) {
         if (v < CG_CPU_LIMIT)
             v = v * 10 + (unsigned)(p[*i] - '0');
         (*i)++;
@@ -287,7 +198,7 @@ int cg_parse_cpulist(const char *buf, size_t len, unsigned *count)
     size_t n;
     unsigned total = 0;
 
-    if (!nonnull_buf(&buf, len))
+    if (!scan_nonnull(&buf, len))
         return -EINVAL;
     trim(&buf, &len);
     if (len == 0) {
@@ -341,12 +252,12 @@ static bool keyed_line(const char *line, size_t n, struct cg_kv *kv)
     while (p < end && is_key_char(*p))
         p++;
     klen = (size_t)(p - line);
-    if (klen == 0 || klen >= CG_KEY_MAX || p == end || !is_blank(*p))
+    if (klen == 0 || klen >= CG_KEY_MAX || p == end || !scan_is_blank(*p))
         return false;
-    word_next(&p, end, &w, &vlen);
-    if (parse_digits(w, vlen, &kv->value) < 0)
+    scan_word(&p, end, &w, &vlen);
+    if (scan_digits(w, vlen, &kv->value) < 0)
         return false;
-    while (p < end && is_blank(*p))
+    while (p < end && scan_is_blank(*p))
         p++;
     if (p != end)
         return false;
@@ -358,16 +269,16 @@ static bool keyed_line(const char *line, size_t n, struct cg_kv *kv)
 int cg_parse_keyed(const char *buf, size_t len, struct cg_kv *out, size_t cap, size_t *n,
                    size_t *skipped)
 {
-    struct line_iter it;
+    struct scan_lines it;
     const char *line;
     size_t llen, bad = 0;
     int r = 0;
 
-    if (!n || !nonnull_buf(&buf, len) || (!out && cap > 0))
+    if (!n || !scan_nonnull(&buf, len) || (!out && cap > 0))
         return -EINVAL;
-    it = (struct line_iter){.p = buf, .left = len};
+    it = (struct scan_lines){.p = buf, .left = len};
     *n = 0;
-    while (line_next(&it, &line, &llen)) {
+    while (scan_line(&it, &line, &llen)) {
         struct cg_kv kv;
 
         if (llen == 0)
@@ -412,7 +323,7 @@ static bool psi_percent(const char *p, size_t n, double *out)
     uint64_t ipart = 0, fpart = 0, scale = 1;
     double v;
 
-    while (i < n && is_digit(p[i]) && i <= CG_PSI_INT_DIGITS)
+    while (i < n && scan_is_digit(p[i]) && i <= CG_PSI_INT_DIGITS)
         ipart = ipart * 10 + (uint64_t)(p[i++] - '0');
     idigits = i;
     if (idigits == 0 || idigits > CG_PSI_INT_DIGITS)
@@ -425,7 +336,7 @@ static bool psi_percent(const char *p, size_t n, double *out)
         if (fdigits == 0 || fdigits > CG_PSI_FRAC_DIGITS)
             return false;
         for (; i < n; i++) {
-            if (!is_digit(p[i]))
+            if (!scan_is_digit(p[i]))
                 return false;
             fpart = fpart * 10 + (uint64_t)(p[i] - '0');
             scale *= 10;
@@ -448,7 +359,7 @@ static bool psi_line(const char *p, const char *end, struct cg_psi_line *out)
     const char *w;
     size_t n;
 
-    for (word_next(&p, end, &w, &n); n > 0; word_next(&p, end, &w, &n)) {
+    for (scan_word(&p, end, &w, &n); n > 0; scan_word(&p, end, &w, &n)) {
         const char *eq = memchr(w, '=', n);
         size_t klen, vlen;
         const char *val;
@@ -460,18 +371,18 @@ static bool psi_line(const char *p, const char *end, struct cg_psi_line *out)
         klen = (size_t)(eq - w);
         val = eq + 1;
         vlen = n - klen - 1;
-        if (span_eq(w, klen, "avg10")) {
+        if (scan_span_eq(w, klen, "avg10")) {
             bit = 1;
             ok = psi_percent(val, vlen, &l.avg10);
-        } else if (span_eq(w, klen, "avg60")) {
+        } else if (scan_span_eq(w, klen, "avg60")) {
             bit = 2;
             ok = psi_percent(val, vlen, &l.avg60);
-        } else if (span_eq(w, klen, "avg300")) {
+        } else if (scan_span_eq(w, klen, "avg300")) {
             bit = 4;
             ok = psi_percent(val, vlen, &l.avg300);
-        } else if (span_eq(w, klen, "total")) {
+        } else if (scan_span_eq(w, klen, "total")) {
             bit = 8;
-            ok = parse_digits(val, vlen, &l.total_us) == 0;
+            ok = scan_digits(val, vlen, &l.total_us) == 0;
         } else {
             continue;
         }
@@ -487,23 +398,23 @@ static bool psi_line(const char *p, const char *end, struct cg_psi_line *out)
 
 int cg_parse_pressure(const char *buf, size_t len, struct cg_psi *out)
 {
-    struct line_iter it;
+    struct scan_lines it;
     const char *line;
     size_t llen;
 
-    if (!out || !nonnull_buf(&buf, len))
+    if (!out || !scan_nonnull(&buf, len))
         return -EINVAL;
-    it = (struct line_iter){.p = buf, .left = len};
+    it = (struct scan_lines){.p = buf, .left = len};
     memset(out, 0, sizeof(*out));
-    while (line_next(&it, &line, &llen)) {
+    while (scan_line(&it, &line, &llen)) {
         const char *p = line, *end = line + llen, *w;
         size_t n;
         struct cg_psi_line *dst;
 
-        word_next(&p, end, &w, &n);
-        if (span_eq(w, n, "some"))
+        scan_word(&p, end, &w, &n);
+        if (scan_span_eq(w, n, "some"))
             dst = &out->some;
-        else if (span_eq(w, n, "full"))
+        else if (scan_span_eq(w, n, "full"))
             dst = &out->full;
         else
             continue;
@@ -529,13 +440,13 @@ static int copy_path(const char *p, size_t n, char *dst)
 
 static unsigned controller_bit(const char *p, size_t n)
 {
-    if (span_eq(p, n, "memory"))
+    if (scan_span_eq(p, n, "memory"))
         return CG_MEMORY;
-    if (span_eq(p, n, "cpu"))
+    if (scan_span_eq(p, n, "cpu"))
         return CG_CPU;
-    if (span_eq(p, n, "cpuacct"))
+    if (scan_span_eq(p, n, "cpuacct"))
         return CG_CPUACCT;
-    if (span_eq(p, n, "cpuset"))
+    if (scan_span_eq(p, n, "cpuset"))
         return CG_CPUSET;
     return 0;
 }
@@ -569,7 +480,7 @@ static bool proc_cgroup_line(const char *line, size_t n, struct cg_membership *o
     int r;
 
     c1 = memchr(line, ':', n);
-    if (!c1 || parse_digits(line, (size_t)(c1 - line), &id) < 0)
+    if (!c1 || scan_digits(line, (size_t)(c1 - line), &id) < 0)
         return false;
     ctrl = c1 + 1;
     c2 = memchr(ctrl, ':', n - (size_t)(ctrl - line));
@@ -615,16 +526,16 @@ static bool proc_cgroup_line(const char *line, size_t n, struct cg_membership *o
 
 int cg_parse_proc_cgroup(const char *buf, size_t len, struct cg_membership *out)
 {
-    struct line_iter it;
+    struct scan_lines it;
     const char *line;
     size_t llen;
     bool any = false;
 
-    if (!out || !nonnull_buf(&buf, len))
+    if (!out || !scan_nonnull(&buf, len))
         return -EINVAL;
-    it = (struct line_iter){.p = buf, .left = len};
+    it = (struct scan_lines){.p = buf, .left = len};
     memset(out, 0, sizeof(*out));
-    while (line_next(&it, &line, &llen)) {
+    while (scan_line(&it, &line, &llen)) {
         if (llen > 0 && proc_cgroup_line(line, llen, out))
             any = true;
     }
@@ -670,7 +581,7 @@ static bool all_digits(const char *p, size_t n)
     if (n == 0)
         return false;
     for (size_t i = 0; i < n; i++) {
-        if (!is_digit(p[i]))
+        if (!scan_is_digit(p[i]))
             return false;
     }
     return true;
@@ -699,15 +610,15 @@ static bool mountinfo_line(const char *line, size_t n, struct cg_mount *m)
     do {
         if (!field_next(&it, &sep, &sepl))
             return false;
-    } while (!span_eq(sep, sepl, "-"));
+    } while (!scan_span_eq(sep, sepl, "-"));
     if (!field_next(&it, &fs, &fsl) || !field_next(&it, &src, &srcl) ||
         !field_next(&it, &opts, &optsl))
         return false;
 
     memset(m, 0, sizeof(*m));
-    if (span_eq(fs, fsl, "cgroup2")) {
+    if (scan_span_eq(fs, fsl, "cgroup2")) {
         m->v2 = true;
-    } else if (span_eq(fs, fsl, "cgroup")) {
+    } else if (scan_span_eq(fs, fsl, "cgroup")) {
         struct field_iter o = fields(opts, optsl, ',');
         const char *opt;
         size_t ol;
@@ -723,15 +634,15 @@ static bool mountinfo_line(const char *line, size_t n, struct cg_mount *m)
 
 int cg_parse_mountinfo(const char *buf, size_t len, struct cg_mount *out, size_t cap, size_t *n)
 {
-    struct line_iter it;
+    struct scan_lines it;
     const char *line;
     size_t llen;
 
-    if (!n || !nonnull_buf(&buf, len) || (!out && cap > 0))
+    if (!n || !scan_nonnull(&buf, len) || (!out && cap > 0))
         return -EINVAL;
-    it = (struct line_iter){.p = buf, .left = len};
+    it = (struct scan_lines){.p = buf, .left = len};
     *n = 0;
-    while (line_next(&it, &line, &llen)) {
+    while (scan_line(&it, &line, &llen)) {
         struct cg_mount m;
 
         if (!mountinfo_line(line, llen, &m))

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -89,218 +90,129 @@ static int reject(char *why, size_t whysz, const char *fmt, ...)
     return -EINVAL;
 }
 
-/* A value for one setting, from the command line (strict) or from the
- * environment (strict or lenient). */
-struct source {
-    const char *name; /* "--grace" or "JEINIT_GRACE" */
-    bool from_env;
+/* Every setting with a value: its flag and/or variable, how its value is
+ * read, and where it goes. Variables apply in this order (a later one wins:
+ * JEINIT_VERBOSITY over TINI_VERBOSITY, JEINIT_WORKERS over WEB_CONCURRENCY);
+ * flags apply after all of them. */
+enum kind {
+    K_DURATION, /* int64_t ms */
+    K_INTERVAL, /* int64_t ms, 0 or >= 100 */
+    K_VERBOSITY,
+    K_BOOL,
+    K_PATH,
+    K_MEMORY,
+    K_CPU,
+    K_PERCENT,
+    K_WORKERS,
+    K_LOG_FORMAT,
+    K_PROFILE,
 };
 
-typedef int (*setter_fn)(struct config *cfg, const char *value, const struct source *src, char *why,
-                         size_t whysz);
-
-static int set_grace(struct config *cfg, const char *v, const struct source *src, char *why,
-                     size_t whysz)
-{
-    (void)src;
-    if (parse_duration_ms(v, &cfg->grace_ms) < 0)
-        return reject(why, whysz, "expected seconds, e.g. 10 or 2.5");
-    return 0;
-}
-
-static int set_log_format(struct config *cfg, const char *v, const struct source *src, char *why,
-                          size_t whysz)
-{
-    (void)src;
-    if (strcmp(v, "json") == 0)
-        cfg->log_format = LOG_FORMAT_JSON;
-    else if (strcmp(v, "text") == 0)
-        cfg->log_format = LOG_FORMAT_TEXT;
-    else if (strcmp(v, "auto") == 0)
-        cfg->log_format = LOG_FORMAT_AUTO;
-    else
-        return reject(why, whysz, "expected json, text or auto");
-    return 0;
-}
-
-static int set_verbosity(struct config *cfg, const char *v, const struct source *src, char *why,
-                         size_t whysz)
-{
-    int64_t n;
-
-    (void)src;
-    if (parse_int_range(v, 0, MAX_VERBOSITY, &n) < 0)
-        return reject(why, whysz, "expected an integer 0-%d", MAX_VERBOSITY);
-    cfg->verbosity = (int)n;
-    return 0;
-}
-
-static int set_bool(bool *dst, const char *v, char *why, size_t whysz)
-{
-    if (parse_bool(v, dst) < 0)
-        return reject(why, whysz, "expected 1/0, true/false, yes/no or on/off");
-    return 0;
-}
-
-static int set_subreaper(struct config *cfg, const char *v, const struct source *src, char *why,
-                         size_t whysz)
-{
-    (void)src;
-    return set_bool(&cfg->subreaper, v, why, whysz);
-}
-
-static int set_kill_group(struct config *cfg, const char *v, const struct source *src, char *why,
-                          size_t whysz)
-{
-    (void)src;
-    return set_bool(&cfg->kill_process_group, v, why, whysz);
-}
-
-static int set_agent(struct config *cfg, const char *v, const struct source *src, char *why,
-                     size_t whysz)
-{
-    (void)src;
-    return set_bool(&cfg->agent, v, why, whysz);
-}
-
-static int set_path(const char **dst, const char *v, char *why, size_t whysz)
-{
-    if (!*v)
-        return reject(why, whysz, "expected a path");
-    *dst = v;
-    return 0;
-}
-
-static int set_cgroup_root(struct config *cfg, const char *v, const struct source *src, char *why,
-                           size_t whysz)
-{
-    (void)src;
-    return set_path(&cfg->cgroup_root, v, why, whysz);
-}
-
-static int set_proc_root(struct config *cfg, const char *v, const struct source *src, char *why,
-                         size_t whysz)
-{
-    (void)src;
-    return set_path(&cfg->proc_root, v, why, whysz);
-}
-
-static int set_agent_path(struct config *cfg, const char *v, const struct source *src, char *why,
-                          size_t whysz)
-{
-    (void)src;
-    return set_path(&cfg->agent_path, v, why, whysz);
-}
-
-static int set_jemalloc(struct config *cfg, const char *v, const struct source *src, char *why,
-                        size_t whysz)
-{
-    (void)src;
-    return set_path(&cfg->jemalloc, v, why, whysz);
-}
-
-static int set_memory_limit(struct config *cfg, const char *v, const struct source *src, char *why,
-                            size_t whysz)
-{
-    (void)src;
-    if (parse_memory_quantity(v, &cfg->memory_limit) < 0)
-        return reject(why, whysz, "expected a memory quantity such as 536870912, 512Mi or 2Gi");
-    return 0;
-}
-
-static int set_cpu_limit(struct config *cfg, const char *v, const struct source *src, char *why,
-                         size_t whysz)
-{
-    (void)src;
-    if (parse_cpu_quantity(v, &cfg->cpu_limit_millis) < 0)
-        return reject(why, whysz, "expected a CPU quantity such as 2, 1.5 or 1500m");
-    return 0;
-}
-
-static int set_profile(struct config *cfg, const char *v, const struct source *src, char *why,
-                       size_t whysz)
-{
-    (void)src;
-    if (strcmp(v, "balanced") == 0)
-        cfg->profile = PROFILE_BALANCED;
-    else if (strcmp(v, "memory") == 0)
-        cfg->profile = PROFILE_MEMORY;
-    else if (strcmp(v, "throughput") == 0)
-        cfg->profile = PROFILE_THROUGHPUT;
-    else
-        return reject(why, whysz, "expected balanced, memory or throughput");
-    return 0;
-}
-
-static int set_workers(struct config *cfg, const char *v, const struct source *src, char *why,
-                       size_t whysz)
-{
-    int64_t n;
-
-    if (parse_int_range(v, 1, MAX_WORKERS, &n) < 0)
-        return reject(why, whysz, "expected a worker count 1-%d", MAX_WORKERS);
-    cfg->workers = (unsigned)n;
-    /* flag names are built on the stack; only the variable names are static */
-    cfg->workers_source = src->from_env ? src->name : "--workers";
-    return 0;
-}
-
-static int set_interval(struct config *cfg, const char *v, const struct source *src, char *why,
-                        size_t whysz)
-{
-    int64_t ms;
-
-    (void)src;
-    if (parse_duration_ms(v, &ms) < 0 || (ms != 0 && ms < 100))
-        return reject(why, whysz, "expected seconds, at least 0.1, or 0 to disable");
-    cfg->interval_ms = ms;
-    return 0;
-}
-
-static int set_purge_at(struct config *cfg, const char *v, const struct source *src, char *why,
-                        size_t whysz)
-{
-    (void)src;
-    if (parse_percent(v, &cfg->purge_at_percent) < 0)
-        return reject(why, whysz, "expected a percentage 1-100");
-    return 0;
-}
-
-static int set_pressure(struct config *cfg, const char *v, const struct source *src, char *why,
-                        size_t whysz)
-{
-    (void)src;
-    if (parse_percent(v, &cfg->pressure_percent) < 0)
-        return reject(why, whysz, "expected a percentage 1-100");
-    return 0;
-}
-
-/* Environment variables in the order they apply: a later one wins. */
-static const struct env_setting {
-    const char *name;
-    setter_fn set;
-    bool strict; /* steers the init: a bad value is an error, not a warning */
-} env_settings[] = {
-    {"TINI_VERBOSITY", set_verbosity, true},
-    {"JEINIT_VERBOSITY", set_verbosity, true},
-    {"JEINIT_SUBREAPER", set_subreaper, true},
-    {"JEINIT_KILL_PROCESS_GROUP", set_kill_group, true},
-    {"JEINIT_GRACE", set_grace, true},
-    {"JEINIT_LOG_FORMAT", set_log_format, true},
-    {"JEINIT_CGROUP_ROOT", set_cgroup_root, false},
-    {"JEINIT_PROC_ROOT", set_proc_root, false},
-    {"JEINIT_MEMORY_LIMIT", set_memory_limit, false},
-    {"JEINIT_CPU_LIMIT", set_cpu_limit, false},
-    {"JEINIT_PROFILE", set_profile, false},
-    {"WEB_CONCURRENCY", set_workers, false},
-    {"JEINIT_WORKERS", set_workers, false},
-    {"JEINIT_JEMALLOC", set_jemalloc, false},
-    {"JEINIT_AGENT", set_agent, false},
-    {"JEINIT_AGENT_PATH", set_agent_path, false},
-    {"JEINIT_INTERVAL", set_interval, false},
-    {"JEINIT_PURGE_AT", set_purge_at, false},
-    {"JEINIT_PRESSURE_THRESHOLD", set_pressure, false},
+static const struct setting {
+    const char *flag; /* long option, or NULL */
+    const char *env;  /* variable, or NULL */
+    enum kind kind;
+    size_t offset; /* the field in struct config */
+    bool strict;   /* steers the init: a bad variable is an error, not a warning */
+} settings[] = {
+#define AT(field) offsetof(struct config, field)
+    {NULL, "TINI_VERBOSITY", K_VERBOSITY, AT(verbosity), true},
+    {NULL, "JEINIT_VERBOSITY", K_VERBOSITY, AT(verbosity), true},
+    {NULL, "JEINIT_SUBREAPER", K_BOOL, AT(subreaper), true},
+    {NULL, "JEINIT_KILL_PROCESS_GROUP", K_BOOL, AT(kill_process_group), true},
+    {"grace", "JEINIT_GRACE", K_DURATION, AT(grace_ms), true},
+    {"log-format", "JEINIT_LOG_FORMAT", K_LOG_FORMAT, AT(log_format), true},
+    {"cgroup-root", "JEINIT_CGROUP_ROOT", K_PATH, AT(cgroup_root), false},
+    {"proc-root", "JEINIT_PROC_ROOT", K_PATH, AT(proc_root), false},
+    {"memory-limit", "JEINIT_MEMORY_LIMIT", K_MEMORY, AT(memory_limit), false},
+    {"cpu-limit", "JEINIT_CPU_LIMIT", K_CPU, AT(cpu_limit_millis), false},
+    {"profile", "JEINIT_PROFILE", K_PROFILE, AT(profile), false},
+    {NULL, "WEB_CONCURRENCY", K_WORKERS, AT(workers), false},
+    {"workers", "JEINIT_WORKERS", K_WORKERS, AT(workers), false},
+    {"jemalloc", "JEINIT_JEMALLOC", K_PATH, AT(jemalloc), false},
+    {NULL, "JEINIT_AGENT", K_BOOL, AT(agent), false},
+    {"agent", "JEINIT_AGENT_PATH", K_PATH, AT(agent_path), false},
+    {"interval", "JEINIT_INTERVAL", K_INTERVAL, AT(interval_ms), false},
+    {"purge-at", "JEINIT_PURGE_AT", K_PERCENT, AT(purge_at_percent), false},
+    {"pressure-threshold", "JEINIT_PRESSURE_THRESHOLD", K_PERCENT, AT(pressure_percent), false},
+#undef AT
 };
+
+/* Reads v into the setting's field. source names the flag or the variable
+ * ("--workers" is written into workers_source: flag names are built on the
+ * stack, so the static spelling is used). On error, why says what was
+ * expected. */
+static int set_value(struct config *cfg, const struct setting *s, const char *v, bool from_env,
+                     char *why, size_t whysz)
+{
+    void *field = (char *)cfg + s->offset;
+    int64_t n;
+
+    switch (s->kind) {
+    case K_DURATION:
+        if (parse_duration_ms(v, (int64_t *)field) < 0)
+            return reject(why, whysz, "expected seconds, e.g. 10 or 2.5");
+        return 0;
+    case K_INTERVAL:
+        if (parse_duration_ms(v, &n) < 0 || (n != 0 && n < 100))
+            return reject(why, whysz, "expected seconds, at least 0.1, or 0 to disable");
+        *(int64_t *)field = n;
+        return 0;
+    case K_VERBOSITY:
+        if (parse_int_range(v, 0, MAX_VERBOSITY, &n) < 0)
+            return reject(why, whysz, "expected an integer 0-%d", MAX_VERBOSITY);
+        *(int *)field = (int)n;
+        return 0;
+    case K_BOOL:
+        if (parse_bool(v, (bool *)field) < 0)
+            return reject(why, whysz, "expected 1/0, true/false, yes/no or on/off");
+        return 0;
+    case K_PATH:
+        if (!*v)
+            return reject(why, whysz, "expected a path");
+        *(const char **)field = v;
+        return 0;
+    case K_MEMORY:
+        if (parse_memory_quantity(v, (uint64_t *)field) < 0)
+            return reject(why, whysz, "expected a memory quantity such as 536870912, 512Mi or 2Gi");
+        return 0;
+    case K_CPU:
+        if (parse_cpu_quantity(v, (uint64_t *)field) < 0)
+            return reject(why, whysz, "expected a CPU quantity such as 2, 1.5 or 1500m");
+        return 0;
+    case K_PERCENT:
+        if (parse_percent(v, (unsigned *)field) < 0)
+            return reject(why, whysz, "expected a percentage 1-100");
+        return 0;
+    case K_WORKERS:
+        if (parse_int_range(v, 1, MAX_WORKERS, &n) < 0)
+            return reject(why, whysz, "expected a worker count 1-%d", MAX_WORKERS);
+        *(unsigned *)field = (unsigned)n;
+        cfg->workers_source = from_env ? s->env : "--workers";
+        return 0;
+    case K_LOG_FORMAT:
+        if (strcmp(v, "json") == 0)
+            cfg->log_format = LOG_FORMAT_JSON;
+        else if (strcmp(v, "text") == 0)
+            cfg->log_format = LOG_FORMAT_TEXT;
+        else if (strcmp(v, "auto") == 0)
+            cfg->log_format = LOG_FORMAT_AUTO;
+        else
+            return reject(why, whysz, "expected json, text or auto");
+        return 0;
+    case K_PROFILE:
+        if (strcmp(v, "balanced") == 0)
+            cfg->profile = PROFILE_BALANCED;
+        else if (strcmp(v, "memory") == 0)
+            cfg->profile = PROFILE_MEMORY;
+        else if (strcmp(v, "throughput") == 0)
+            cfg->profile = PROFILE_THROUGHPUT;
+        else
+            return reject(why, whysz, "expected balanced, memory or throughput");
+        return 0;
+    }
+    return reject(why, whysz, "unknown setting");
+}
 
 static int apply_env(struct config *cfg, char *const envp[], struct config_error *err)
 {
@@ -313,19 +225,18 @@ static int apply_env(struct config *cfg, char *const envp[], struct config_error
     if (env_lookup(envp, "TINI_KILL_PROCESS_GROUP"))
         cfg->kill_process_group = true;
 
-    for (size_t i = 0; i < ARRAY_SIZE(env_settings); i++) {
-        const struct env_setting *e = &env_settings[i];
-        struct source src = {e->name, true};
+    for (size_t i = 0; i < ARRAY_SIZE(settings); i++) {
+        const struct setting *e = &settings[i];
 
-        v = env_lookup(envp, e->name);
+        v = e->env ? env_lookup(envp, e->env) : NULL;
         if (!v || !*v)
             continue;
         why[0] = '\0';
-        if (e->set(cfg, v, &src, why, sizeof(why)) == 0)
+        if (set_value(cfg, e, v, true, why, sizeof(why)) == 0)
             continue;
         if (e->strict)
-            return fail(err, "invalid %s='%.64s': %s", e->name, v, why);
-        warn(cfg, "ignoring %s='%.64s': %s", e->name, v, why);
+            return fail(err, "invalid %s='%.64s': %s", e->env, v, why);
+        warn(cfg, "ignoring %s='%.64s': %s", e->env, v, why);
     }
     v = env_lookup(envp, "JEINIT_MALLOC_CONF");
     if (v && *v)
@@ -336,66 +247,59 @@ static int apply_env(struct config *cfg, char *const envp[], struct config_error
     return 0;
 }
 
-enum opt_kind { OPT_FLAG, OPT_VALUE };
-
-static const struct long_option {
+/* The options without a setting of their own: tini's switches, -e and -p,
+ * and the modes. The settings' flags (--grace...) are looked up in settings[]. */
+static const struct option_def {
     const char *name;
     char short_name;
-    enum opt_kind kind;
-    setter_fn set; /* OPT_VALUE options */
-    int flag;      /* OPT_FLAG options: what to do */
-} long_options[] = {
-    {"help", 'h', OPT_FLAG, NULL, 'h'},
-    {"version", 0, OPT_FLAG, NULL, 'V'},
-    {"license", 'l', OPT_FLAG, NULL, 'l'},
-    {"subreaper", 's', OPT_FLAG, NULL, 's'},
-    {"verbose", 'v', OPT_FLAG, NULL, 'v'},
-    {"warn-on-reap", 'w', OPT_FLAG, NULL, 'w'},
-    {"kill-process-group", 'g', OPT_FLAG, NULL, 'g'},
-    {"remap-exit", 'e', OPT_VALUE, NULL, 'e'},
-    {"parent-death-signal", 'p', OPT_VALUE, NULL, 'p'},
-    {"inspect", 0, OPT_FLAG, NULL, 'I'},
-    {"print-env", 0, OPT_FLAG, NULL, 'P'},
-    {"no-agent", 0, OPT_FLAG, NULL, 'A'},
-    {"grace", 0, OPT_VALUE, set_grace, 0},
-    {"log-format", 0, OPT_VALUE, set_log_format, 0},
-    {"cgroup-root", 0, OPT_VALUE, set_cgroup_root, 0},
-    {"proc-root", 0, OPT_VALUE, set_proc_root, 0},
-    {"memory-limit", 0, OPT_VALUE, set_memory_limit, 0},
-    {"cpu-limit", 0, OPT_VALUE, set_cpu_limit, 0},
-    {"profile", 0, OPT_VALUE, set_profile, 0},
-    {"workers", 0, OPT_VALUE, set_workers, 0},
-    {"jemalloc", 0, OPT_VALUE, set_jemalloc, 0},
-    {"agent", 0, OPT_VALUE, set_agent_path, 0},
-    {"interval", 0, OPT_VALUE, set_interval, 0},
-    {"purge-at", 0, OPT_VALUE, set_purge_at, 0},
-    {"pressure-threshold", 0, OPT_VALUE, set_pressure, 0},
+    bool takes_value;
+} options[] = {
+    {"help", 'h', false},
+    {"version", 'V', false},
+    {"license", 'l', false},
+    {"subreaper", 's', false},
+    {"verbose", 'v', false},
+    {"warn-on-reap", 'w', false},
+    {"kill-process-group", 'g', false},
+    {"remap-exit", 'e', true},
+    {"parent-death-signal", 'p', true},
+    {"inspect", 'I', false},
+    {"print-env", 'P', false},
+    {"no-agent", 'A', false},
 };
 
-static const struct long_option *find_short(char c)
+/* Short options are tini's only; 'V', 'I', 'P', 'A' are long-only codes. */
+static bool is_short(char c)
 {
-    for (size_t i = 0; i < ARRAY_SIZE(long_options); i++)
-        if (long_options[i].short_name == c)
-            return &long_options[i];
+    return c && strchr("hlsvwgep", c) != NULL;
+}
+
+static const struct option_def *find_option(const char *name, size_t len, char short_name)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(options); i++) {
+        const struct option_def *o = &options[i];
+        if (short_name ? (o->short_name == short_name && is_short(short_name))
+                       : (strlen(o->name) == len && strncmp(o->name, name, len) == 0))
+            return o;
+    }
     return NULL;
 }
 
-static const struct long_option *find_long(const char *name, size_t len)
+static const struct setting *find_setting_flag(const char *name, size_t len)
 {
-    for (size_t i = 0; i < ARRAY_SIZE(long_options); i++)
-        if (strlen(long_options[i].name) == len && strncmp(long_options[i].name, name, len) == 0)
-            return &long_options[i];
+    for (size_t i = 0; i < ARRAY_SIZE(settings); i++)
+        if (settings[i].flag && strlen(settings[i].flag) == len &&
+            strncmp(settings[i].flag, name, len) == 0)
+            return &settings[i];
     return NULL;
 }
 
-static int apply_option(struct config *cfg, const struct long_option *o, const char *shown,
+static int apply_option(struct config *cfg, const struct option_def *o, const char *shown,
                         const char *value, struct config_error *err)
 {
-    char why[160];
     int64_t code;
-    struct source src = {shown, false};
 
-    switch (o->flag) {
+    switch (o->short_name) {
     case 'h':
         cfg->mode = MODE_HELP;
         return 0;
@@ -438,10 +342,16 @@ static int apply_option(struct config *cfg, const struct long_option *o, const c
                         shown, value);
         return 0;
     default:
-        break;
+        return fail(err, "option '%s' is not handled", shown);
     }
-    why[0] = '\0';
-    if (o->set(cfg, value, &src, why, sizeof(why)) < 0)
+}
+
+static int apply_setting_flag(struct config *cfg, const struct setting *st, const char *shown,
+                              const char *value, struct config_error *err)
+{
+    char why[160] = "";
+
+    if (set_value(cfg, st, value, false, why, sizeof(why)) < 0)
         return fail(err, "invalid %s value '%.64s': %s", shown, value, why);
     return 0;
 }
@@ -469,7 +379,7 @@ static int parse_args(int argc, char *const argv[], struct config *cfg, struct c
     /* argc may be 0 (execve with an empty argv): then there is no argv[0] to skip */
     for (i = argc > 0 ? 1 : 0; i < argc; i++) {
         const char *a = argv[i];
-        const struct long_option *o;
+        const struct option_def *o;
         int r;
 
         if (strcmp(a, "--") == 0) {
@@ -482,20 +392,22 @@ static int parse_args(int argc, char *const argv[], struct config *cfg, struct c
             const char *name = a + 2, *eq = strchr(name, '=');
             size_t len = eq ? (size_t)(eq - name) : strlen(name);
             const char *value = eq ? eq + 1 : NULL;
+            const struct setting *st = find_setting_flag(name, len);
             char shown[48];
 
-            o = find_long(name, len);
+            o = st ? NULL : find_option(name, len, 0);
             (void)str_printf(shown, sizeof(shown), "--%.*s", (int)(len > 40 ? 40 : len), name);
-            if (!o)
+            if (!o && !st)
                 return fail(err, "unknown option '%s' (see jeinit --help)", shown);
-            if (o->kind == OPT_FLAG && value)
+            if (o && !o->takes_value && value)
                 return fail(err, "option '%s' takes no value", shown);
-            if (o->kind == OPT_VALUE && !value) {
+            if ((st || o->takes_value) && !value) {
                 if (i + 1 >= argc)
                     return fail(err, "option '%s' needs a value", shown);
                 value = argv[++i];
             }
-            r = apply_option(cfg, o, shown, value, err);
+            r = st ? apply_setting_flag(cfg, st, shown, value, err)
+                   : apply_option(cfg, o, shown, value, err);
             if (r < 0)
                 return r;
             continue;
@@ -503,10 +415,10 @@ static int parse_args(int argc, char *const argv[], struct config *cfg, struct c
         for (const char *c = a + 1; *c; c++) {
             char shown[3] = {'-', *c, '\0'};
 
-            o = find_short(*c);
+            o = find_option(NULL, 0, *c);
             if (!o)
                 return fail(err, "unknown option '%s' (see jeinit --help)", shown);
-            if (o->kind == OPT_VALUE) {
+            if (o->takes_value) {
                 const char *value = c[1] ? c + 1 : NULL;
                 if (!value) {
                     if (i + 1 >= argc)

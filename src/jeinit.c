@@ -131,10 +131,20 @@ static struct tuning tuning;
 static struct agent_hub hub;
 static struct monitor monitor;
 
-/* After allocator_find: the cgroup, then the plan (agent: its path, or NULL). */
-static void gather(const struct config *cfg, const char *agent, struct findings *f)
+/* After allocator_find: the cgroup, then the plan (agent: its path, or NULL).
+ * with_libcgroup: ask libcgroup too, for --inspect's comparison. PID 1 does
+ * not: its answer could only confirm mountinfo's, and asking costs a process
+ * (which would take pid 2 from the program) or 800 KiB of tables. */
+static void gather(const struct config *cfg, const char *agent, bool with_libcgroup,
+                   struct findings *f)
 {
+    struct libcgroup_probe probe = {.pid = -1};
+
+    /* libcgroup answers in a child while jeinit discovers on its own */
+    if (with_libcgroup && !cfg->cgroup_root && strcmp(cfg->proc_root, "/proc") == 0)
+        cgroup_libcgroup_start(&probe);
     (void)cgroup_discover(&cg, cfg);
+    cgroup_libcgroup_finish(&cg, &probe, 1000);
     cgroup_read_limits(&cg, cfg, &limits);
     tuning_plan(cfg, &limits, &alloc, agent, environ, &tuning);
     *f = (struct findings){cfg, &cg, &limits, &usage, &alloc, &tuning};
@@ -182,7 +192,8 @@ static int inspect(const struct config *cfg)
 
     allocator_find(cfg, environ, &alloc);
     /* the agent is planned as it would be at run time */
-    gather(cfg, alloc.agent && cfg->interval_ms > 0 ? alloc.agent_path : NULL, &f);
+    gather(cfg, alloc.agent && cfg->interval_ms > 0 ? alloc.agent_path : NULL,
+           cfg->mode == MODE_INSPECT, &f);
     if (cfg->mode == MODE_PRINT_ENV)
         return print_env(STDOUT_FILENO, &tuning) == 0 ? 0 : 1;
     cgroup_read_usage(&cg, &usage);
@@ -286,7 +297,7 @@ static int run(struct config *cfg)
         else
             with_agents = true;
     }
-    gather(cfg, with_agents ? alloc.agent_path : NULL, &f);
+    gather(cfg, with_agents ? alloc.agent_path : NULL, false, &f);
     log_warnings(&f);
     envp = build_environment(with_agents ? hub.child_fd : -1);
 

@@ -106,16 +106,7 @@ bool log_enabled(enum log_level level)
 
 static void format_ts(char *buf, size_t sz)
 {
-    struct timespec ts;
-    struct tm tm;
-
-    if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || !gmtime_r(&ts.tv_sec, &tm)) {
-        (void)str_copy(buf, sz, "1970-01-01T00:00:00.000Z");
-        return;
-    }
-    (void)snprintf(buf, sz, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                   (ts.tv_nsec / 1000000) % 1000);
+    utc_format(now_wall_ms(), buf, sz);
 }
 
 struct jw *log_begin(enum log_level level, const char *event)

@@ -26,7 +26,11 @@ int malloc_conf_parse(const char *s, struct mc_list *out)
 {
     int r = 0;
 
-    memset(out, 0, sizeof(*out));
+    /* the counters only: entries are written before they are read, and
+     * clearing 64 KiB of pairs would cost PID 1 their pages */
+    out->n = 0;
+    out->nbad = 0;
+    out->first_bad[0] = '\0';
     if (!s)
         return 0;
     while (*s) {
@@ -99,7 +103,9 @@ void malloc_conf_merge(const struct policy *derived, const char *extra, const ch
     size_t len = 0;
     bool ok = true;
 
-    memset(out, 0, sizeof(*out));
+    out->conf[0] = '\0';
+    out->noverridden = 0;
+    out->truncated = false;
     out->extra_full = malloc_conf_parse(extra, &out->extra) < 0;
     (void)malloc_conf_parse(user, &out->user);
 

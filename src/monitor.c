@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,8 @@ static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
 /* --- processes --------------------------------------------------------------- */
 
 /* PSS walks every page table of the process (1-2 ms for a 30 MB Python
- * worker, under its mmap lock): refreshed every 30 s, RSS every sample. */
+ * worker, under its mmap lock): RSS is read every sample, PSS again after
+ * 30 s or as soon as RSS moved by more than an eighth since. */
 #define PSS_REFRESH_MS 30000
 
 static int by_pid(const void *a, const void *b)
@@ -38,6 +40,14 @@ static int by_pid(const void *a, const void *b)
     pid_t x = ((const struct proc_sample *)a)->pid, y = ((const struct proc_sample *)b)->pid;
 
     return (x > y) - (x < y);
+}
+
+/* Within an eighth of each other. */
+static bool rss_close(uint64_t a, uint64_t b)
+{
+    uint64_t d = a > b ? a - b : b - a;
+
+    return d <= b / 8;
 }
 
 static void read_process_memory(struct monitor *m, struct proc_sample *p, int64_t now)
@@ -56,9 +66,11 @@ static void read_process_memory(struct monitor *m, struct proc_sample *p, int64_
     p->anon = mem.anonymous;
     p->swap = mem.swap;
     cached = bsearch(p, m->pss_cache, m->npss, sizeof(m->pss_cache[0]), by_pid);
-    if (cached && cached->pss != UINT64_MAX && now - cached->pss_ms < PSS_REFRESH_MS) {
+    if (cached && cached->pss != UINT64_MAX && now - cached->pss_ms < PSS_REFRESH_MS &&
+        rss_close(p->rss, cached->pss_rss)) {
         p->pss = cached->pss;
         p->pss_ms = cached->pss_ms;
+        p->pss_rss = cached->pss_rss;
         return;
     }
     (void)str_printf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)p->pid);
@@ -66,6 +78,7 @@ static void read_process_memory(struct monitor *m, struct proc_sample *p, int64_
     if (len >= 0 && proc_parse_smaps_rollup(buf, (size_t)len, &mem) == 0) {
         p->pss = mem.pss;
         p->pss_ms = now;
+        p->pss_rss = p->rss;
     }
 }
 
@@ -143,7 +156,7 @@ static void scan_processes(struct monitor *m)
     }
     /* match agents: one pass over the slots, binary search in the pids */
     qsort(m->procs, m->nprocs, sizeof(m->procs[0]), by_pid);
-    for (size_t i = 0; m->hub && i < AGENTS_MAX; i++) {
+    for (size_t i = 0; m->hub && i < m->hub->top; i++) {
         const struct agent_slot *s = &m->hub->slots[i];
         struct proc_sample key = {.pid = s->pid}, *p;
         if (s->src.fd < 0 || !s->has_stats)
@@ -542,7 +555,7 @@ static void on_purge_report(struct loop_source *src, uint32_t events)
     timer_ack(src->fd);
     if (!m->purge_reason)
         return;
-    for (size_t i = 0; i < AGENTS_MAX; i++) {
+    for (size_t i = 0; i < m->hub->top; i++) {
         const struct agent_slot *s = &m->hub->slots[i];
         if (s->src.fd >= 0 && s->has_purge && s->purge.seq == m->purge_seq) {
             answered++;
@@ -671,7 +684,7 @@ int monitor_init(struct monitor *m, const struct config *cfg, struct cgroup *cg,
     int64_t interval = cfg->interval_ms;
     int r;
 
-    memset(m, 0, sizeof(*m));
+    memset(m, 0, offsetof(struct monitor, procs));
     m->tick_tfd = m->collect_tfd = m->purge_tfd = m->oom_tfd = -1;
     m->tree.procfd = -1;
     m->cfg = cfg;

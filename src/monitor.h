@@ -32,6 +32,7 @@ struct proc_sample {
     char comm[16];
     uint64_t rss, pss, anon, swap;
     int64_t pss_ms;           /* when pss was read: smaps_rollup is costly, so not every sample */
+    uint64_t pss_rss;         /* rss then: a pss is reused only while rss has not moved much */
     uint64_t allocated, held; /* the agent's figures this round, else UINT64_MAX */
     const struct agent_slot *agent; /* NULL: no agent */
     bool fresh;                     /* the agent answered this round */
@@ -54,15 +55,11 @@ struct monitor {
 
     struct cgroup_usage usage, prev;
     bool have_prev;
-    struct proc_sample procs[MON_PROCS_MAX];
     size_t nprocs, nskipped;
-    struct proc_sample pss_cache[MON_PROCS_MAX]; /* the last sample's, by pid */
     size_t npss;
     struct diag_sample step; /* change since the last sample, over the processes in both */
-    struct proc_sample last_procs[MON_PROCS_LISTED]; /* for post-mortems */
     size_t nlast;
 
-    struct diag_sample window[MON_WINDOW_MAX];
     size_t wlen, wcap;
     struct diagnosis diag, prev_diag;
 
@@ -75,7 +72,6 @@ struct monitor {
 
     uint64_t oom_kills, oom_base; /* reported since start; counter at start */
     uint64_t oom_pending;         /* seen by a sample, waiting a moment for the victim's reap */
-    struct proc_sample oom_procs[MON_PROCS_LISTED]; /* the processes before the kill */
     size_t noom_procs;
     struct diagnosis oom_diag; /* and what memory was doing then */
     bool oom_base_known;
@@ -85,6 +81,15 @@ struct monitor {
     char killed_comm[16];
     int64_t killed_ms;
     uint64_t peak_usage, samples;
+
+    /* The tables, last: monitor_init clears everything above them, and their
+     * entries are written before they are read (counted by nprocs, npss,
+     * nlast, wlen, noom_procs), so their pages are touched only as used. */
+    struct proc_sample procs[MON_PROCS_MAX];
+    struct proc_sample pss_cache[MON_PROCS_MAX];     /* the last sample's, by pid */
+    struct proc_sample last_procs[MON_PROCS_LISTED]; /* for post-mortems */
+    struct proc_sample oom_procs[MON_PROCS_LISTED];  /* the processes before the kill */
+    struct diag_sample window[MON_WINDOW_MAX];
 };
 
 /* Returns 0, or a negative errno (then the monitor stays off; jeinit runs on). */

@@ -9,18 +9,10 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "scan.h"
+
 #define PROC_PID_MAX   INT32_MAX
 #define PROC_STAT_LAST 24 /* rss, the last field read */
-
-static bool is_blank(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
 
 /* Task states are single letters: R S D T t X Z P I, older K W x. */
 static bool is_state(char c)
@@ -28,50 +20,10 @@ static bool is_state(char c)
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
-static bool span_eq(const char *p, size_t n, const char *lit)
-{
-    return n == strlen(lit) && memcmp(p, lit, n) == 0;
-}
-
-/* A NULL buffer is accepted as an empty one. */
-static bool nonnull_buf(const char **buf, size_t len)
-{
-    if (*buf)
-        return true;
-    *buf = "";
-    return len == 0;
-}
-
-/* Exactly the decimal digits [p, p + n): -EINVAL when empty or not all digits,
- * -ERANGE when the value does not fit. */
-static int parse_digits(const char *p, size_t n, uint64_t *out)
-{
-    uint64_t v = 0;
-    bool overflow = false;
-
-    if (n == 0)
-        return -EINVAL;
-    for (size_t i = 0; i < n; i++) {
-        unsigned d;
-
-        if (!is_digit(p[i]))
-            return -EINVAL;
-        d = (unsigned)(p[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            overflow = true;
-        else
-            v = v * 10 + d;
-    }
-    if (overflow)
-        return -ERANGE;
-    *out = v;
-    return 0;
-}
-
 static int parse_pid(const char *p, size_t n, pid_t *out)
 {
     uint64_t v;
-    int r = parse_digits(p, n, &v);
+    int r = scan_digits(p, n, &v);
 
     if (r < 0)
         return r;
@@ -81,17 +33,6 @@ static int parse_pid(const char *p, size_t n, pid_t *out)
     return 0;
 }
 
-/* Skips blanks, then returns the next run of non-blanks (n == 0 at the end). */
-static void word_next(const char **p, const char *end, const char **w, size_t *n)
-{
-    while (*p < end && is_blank(**p))
-        (*p)++;
-    *w = *p;
-    while (*p < end && !is_blank(**p))
-        (*p)++;
-    *n = (size_t)(*p - *w);
-}
-
 int proc_parse_stat(const char *buf, size_t len, struct proc_stat *out)
 {
     struct proc_stat st = {0};
@@ -99,11 +40,11 @@ int proc_parse_stat(const char *buf, size_t len, struct proc_stat *out)
     size_t i, n, commlen;
     int r;
 
-    if (!out || !nonnull_buf(&buf, len))
+    if (!out || !scan_nonnull(&buf, len))
         return -EINVAL;
     end = buf + len;
 
-    for (i = 0; i < len && is_digit(buf[i]); i++)
+    for (i = 0; i < len && scan_is_digit(buf[i]); i++)
         ;
     r = parse_pid(buf, i, &st.pid);
     if (r < 0)
@@ -141,7 +82,7 @@ int proc_parse_stat(const char *buf, size_t len, struct proc_stat *out)
 
     for (int field = 3; field <= PROC_STAT_LAST; field++) {
         r = 0;
-        word_next(&p, end, &w, &n);
+        scan_word(&p, end, &w, &n);
         if (n == 0)
             return -EINVAL;
         switch (field) {
@@ -157,16 +98,16 @@ int proc_parse_stat(const char *buf, size_t len, struct proc_stat *out)
             r = parse_pid(w, n, &st.pgrp);
             break;
         case 14:
-            r = parse_digits(w, n, &st.utime_ticks);
+            r = scan_digits(w, n, &st.utime_ticks);
             break;
         case 15:
-            r = parse_digits(w, n, &st.stime_ticks);
+            r = scan_digits(w, n, &st.stime_ticks);
             break;
         case 22:
-            r = parse_digits(w, n, &st.starttime_ticks);
+            r = scan_digits(w, n, &st.starttime_ticks);
             break;
         case 24:
-            r = parse_digits(w, n, &st.rss_pages);
+            r = scan_digits(w, n, &st.rss_pages);
             break;
         default:
             break;
@@ -176,30 +117,6 @@ int proc_parse_stat(const char *buf, size_t len, struct proc_stat *out)
     }
     *out = st;
     return 0;
-}
-
-/* Yields the lines of a buffer, without their '\n' and any trailing '\r'. */
-struct line_iter {
-    const char *p;
-    size_t left;
-};
-
-static bool line_next(struct line_iter *it, const char **line, size_t *n)
-{
-    const char *nl;
-    size_t len;
-
-    if (it->left == 0)
-        return false;
-    nl = memchr(it->p, '\n', it->left);
-    len = nl ? (size_t)(nl - it->p) : it->left;
-    *line = it->p;
-    it->p += nl ? len + 1 : len;
-    it->left -= nl ? len + 1 : len;
-    while (len > 0 && (*line)[len - 1] == '\r')
-        len--;
-    *n = len;
-    return true;
 }
 
 /* "Key:   1234 kB". Returns 1 with the key span and the raw kB count, 0 when
@@ -215,14 +132,14 @@ static int kb_line(const char *line, size_t n, const char **key, size_t *klen, u
     *key = line;
     *klen = (size_t)(colon - line);
     p = colon + 1;
-    word_next(&p, end, &w, &wl);
-    r = parse_digits(w, wl, kb);
+    scan_word(&p, end, &w, &wl);
+    r = scan_digits(w, wl, kb);
     if (r == -EINVAL)
         return 0;
-    word_next(&p, end, &w, &wl);
-    if (!span_eq(w, wl, "kB"))
+    scan_word(&p, end, &w, &wl);
+    if (!scan_span_eq(w, wl, "kB"))
         return 0;
-    word_next(&p, end, &w, &wl);
+    scan_word(&p, end, &w, &wl);
     if (wl != 0)
         return 0;
     return r < 0 ? r : 1;
@@ -247,12 +164,12 @@ static int kb_to_bytes(uint64_t kb, uint64_t *bytes)
 static int parse_kb_fields(const char *buf, size_t len, const struct kb_field *tab, size_t ntab,
                            void *base)
 {
-    struct line_iter it = {.p = buf, .left = len};
+    struct scan_lines it = {.p = buf, .left = len};
     const char *line, *key;
     size_t llen, klen;
     uint64_t kb;
 
-    while (line_next(&it, &line, &llen)) {
+    while (scan_line(&it, &line, &llen)) {
         int r = kb_line(line, llen, &key, &klen, &kb);
 
         if (r == 0)
@@ -260,7 +177,7 @@ static int parse_kb_fields(const char *buf, size_t len, const struct kb_field *t
         for (size_t i = 0; i < ntab; i++) {
             uint64_t *dst = (uint64_t *)((char *)base + tab[i].offset);
 
-            if (!span_eq(key, klen, tab[i].key))
+            if (!scan_span_eq(key, klen, tab[i].key))
                 continue;
             if (r < 0)
                 return r;
@@ -295,7 +212,7 @@ int proc_parse_smaps_rollup(const char *buf, size_t len, struct proc_mem *out)
     };
     int r;
 
-    if (!out || !nonnull_buf(&buf, len))
+    if (!out || !scan_nonnull(&buf, len))
         return -EINVAL;
     proc_mem_unset(out);
     r = parse_kb_fields(buf, len, tab, sizeof(tab) / sizeof(tab[0]), out);
@@ -315,7 +232,7 @@ int proc_parse_status_rss(const char *buf, size_t len, struct proc_mem *out)
     };
     int r;
 
-    if (!out || !nonnull_buf(&buf, len))
+    if (!out || !scan_nonnull(&buf, len))
         return -EINVAL;
     proc_mem_unset(out);
     r = parse_kb_fields(buf, len, tab, sizeof(tab) / sizeof(tab[0]), out);
@@ -335,7 +252,7 @@ int proc_parse_meminfo(const char *buf, size_t len, uint64_t *mem_total, uint64_
     };
     int r;
 
-    if (!mem_total || !mem_available || !nonnull_buf(&buf, len))
+    if (!mem_total || !mem_available || !scan_nonnull(&buf, len))
         return -EINVAL;
     r = parse_kb_fields(buf, len, tab, sizeof(tab) / sizeof(tab[0]), &mi);
     if (r < 0)

@@ -2,6 +2,7 @@
 #include "tuning.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -108,7 +109,9 @@ static void plan_glibc(struct tuning *t, char *const envp[])
 void tuning_plan(const struct config *cfg, const struct cgroup_limits *lim,
                  const struct allocator *a, const char *agent, char *const envp[], struct tuning *t)
 {
-    memset(t, 0, sizeof(*t));
+    /* everything but the MALLOC_CONF tables, which malloc_conf_merge sets up */
+    memset(t, 0, offsetof(struct tuning, mc));
+    t->mc.conf[0] = '\0';
     t->jemalloc = a->jemalloc;
     t->agent = agent;
     t->input = (struct policy_input){

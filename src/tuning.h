@@ -20,7 +20,6 @@ struct tuning {
     const char *agent; /* the agent library preloaded, or NULL */
     struct policy_input input;
     struct policy policy;
-    struct mc_merge mc; /* jemalloc only */
     char ld_preload[ENV_VALUE_MAX];
     char tunables[ENV_VALUE_MAX];
     char arena_max[16];
@@ -28,6 +27,7 @@ struct tuning {
     struct env_change changes[TUNING_CHANGES_MAX];
     int nwarnings;
     char warnings[TUNING_WARNINGS_MAX][256];
+    struct mc_merge mc; /* jemalloc only; last: tuning_plan does not clear it */
 };
 
 /* agent: the agent library to preload, or NULL (no agent, or no channel). */

@@ -92,6 +92,38 @@ int write_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
+/* Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
+ * civil_from_days). */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    int64_t era, yy;
+    unsigned doe, yoe, doy, mp;
+
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = (unsigned)(z - era * 146097);
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    yy = (int64_t)yoe + era * 400;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = yy + (*m <= 2);
+}
+
+void utc_format(int64_t wall_ms, char *buf, size_t bufsz)
+{
+    int64_t s = wall_ms >= 0 ? wall_ms / 1000 : (wall_ms - 999) / 1000;
+    int64_t days = s >= 0 ? s / 86400 : (s - 86399) / 86400, y;
+    int64_t secs = s - days * 86400;
+    unsigned m, d;
+
+    civil_from_days(days, &y, &m, &d);
+    (void)snprintf(buf, bufsz, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ", (long long)y, m, d,
+                   (unsigned)(secs / 3600), (unsigned)(secs / 60 % 60), (unsigned)(secs % 60),
+                   (unsigned)(wall_ms - s * 1000));
+}
+
 static int64_t clock_ms(clockid_t id)
 {
     struct timespec ts;

@@ -49,6 +49,10 @@ ssize_t read_file_at(int dirfd, const char *name, char *buf, size_t bufsz);
  * --inspect, pipes owned by jeinit). Returns 0 or a negative errno. */
 int write_all(int fd, const void *buf, size_t len);
 
+/* RFC 3339 UTC with milliseconds ("2026-11-26T17:00:00.123Z") for a wall
+ * clock in ms. Pure arithmetic: gmtime_r would read /etc/localtime first. */
+void utc_format(int64_t wall_ms, char *buf, size_t bufsz);
+
 /* Monotonic and wall clocks in milliseconds. */
 int64_t now_mono_ms(void);
 int64_t now_wall_ms(void);
