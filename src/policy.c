@@ -119,7 +119,10 @@ void policy_jemalloc(const struct policy_input *in, struct policy *out)
         break;
     case PROFILE_BALANCED:
     default:
-        narenas = per_worker_cpus;
+        /* thread caches take most allocations off the arenas: one arena per
+         * two CPUs keeps lock contention negligible and holds less memory
+         * (tests/bench/policy.sh: same throughput as one per CPU, lower peak) */
+        narenas = (per_worker_cpus + 1) / 2;
         break;
     }
     add(out, "narenas", "", "%u", narenas);
@@ -130,16 +133,20 @@ void policy_jemalloc(const struct policy_input *in, struct policy *out)
                    4 * in->host_cpus);
     else if (workers > 1)
         set_reason(out,
-                   "%u CPU(s) shared by %u worker processes: %u arena(s) per process%s; jemalloc's "
+                   "%u CPU(s) shared by %u worker processes: %u arena(s) per process; jemalloc's "
                    "default would be 4 per host CPU = %u in every worker",
-                   cpus, workers, narenas, in->profile == PROFILE_THROUGHPUT ? " x4" : "",
-                   4 * in->host_cpus);
+                   cpus, workers, narenas, 4 * in->host_cpus);
+    else if (in->profile == PROFILE_THROUGHPUT)
+        set_reason(out,
+                   "4 arenas per CPU the container may use (%u): jemalloc's own ratio, applied to "
+                   "the container instead of the host (4 per host CPU = %u arenas)",
+                   cpus, 4 * in->host_cpus);
     else
-        set_reason(
-            out,
-            "%s per CPU the container may use (%u); jemalloc's default sizes for the host: 4 "
-            "per host CPU = %u arenas, each holding its own freed memory",
-            in->profile == PROFILE_THROUGHPUT ? "4 arenas" : "one arena", cpus, 4 * in->host_cpus);
+        set_reason(out,
+                   "%u arena(s) for the %u CPU(s) the container may use, one per two: thread "
+                   "caches take most allocations off the arenas. jemalloc's default sizes for "
+                   "the host: 4 per host CPU = %u arenas, each holding its own freed memory",
+                   narenas, cpus, 4 * in->host_cpus);
 
     if (!v5) {
         note(out, "jemalloc version unknown or older than 5.0: only narenas is set");
@@ -174,10 +181,7 @@ void policy_jemalloc(const struct policy_input *in, struct policy *out)
         break;
     case PROFILE_BALANCED:
     default:
-        dirty = budget <= 512 * MiB ? 1000
-                : budget <= 2 * GiB ? 2000
-                : budget <= 8 * GiB ? 5000
-                                    : 10000;
+        dirty = budget <= 2 * GiB ? 1000 : budget <= 8 * GiB ? 2000 : 5000;
         muzzy = 0;
         break;
     }
@@ -212,7 +216,10 @@ void policy_jemalloc(const struct policy_input *in, struct policy *out)
         break;
     case PROFILE_BALANCED:
     default:
-        tcache_max = budget <= 2 * GiB ? 4096 : budget <= 8 * GiB ? 16384 : 0;
+        /* 4 KiB where memory is tight (TUNING.md's memory example); 16 KiB
+         * otherwise: half jemalloc's default, and the sizes between 4 and 16
+         * KiB are where an arena lock is paid most (tests/bench/policy.sh) */
+        tcache_max = budget <= 256 * MiB ? 4096 : budget <= 8 * GiB ? 16384 : 0;
         break;
     }
     if (tcache_max) {

@@ -38,44 +38,44 @@ static const struct shape jemalloc_shapes[] = {
      "muzzy_decay_ms:0,tcache_max:4096"},
     {"1 CPU / 512Mi", 1000, 512 * MiB, NONE, false, 0, 64, B, 5, 3, THP_MADVISE,
      "narenas:1,background_thread:true,max_background_threads:1,dirty_decay_ms:1000,"
-     "muzzy_decay_ms:0,tcache_max:4096"},
+     "muzzy_decay_ms:0,tcache_max:16384"},
     {"1.5 CPU / 1Gi, THP always", 1500, 1 * GiB, NONE, false, 0, 64, B, 5, 3, THP_ALWAYS,
-     "narenas:2,background_thread:true,max_background_threads:2,dirty_decay_ms:2000,"
-     "muzzy_decay_ms:0,tcache_max:4096,thp:never"},
+     "narenas:1,background_thread:true,max_background_threads:1,dirty_decay_ms:1000,"
+     "muzzy_decay_ms:0,tcache_max:16384,thp:never"},
     {"2 CPU / 2Gi", 2000, 2 * GiB, NONE, false, 0, 64, B, 5, 3, THP_MADVISE,
-     "narenas:2,background_thread:true,max_background_threads:2,dirty_decay_ms:2000,"
-     "muzzy_decay_ms:0,tcache_max:4096"},
+     "narenas:1,background_thread:true,max_background_threads:1,dirty_decay_ms:1000,"
+     "muzzy_decay_ms:0,tcache_max:16384"},
     {"2 CPU / 2Gi, 1 worker", 2000, 2 * GiB, NONE, false, 1, 2, B, 5, 3, THP_MADVISE,
-     "narenas:2,background_thread:true,max_background_threads:2,dirty_decay_ms:2000,"
-     "muzzy_decay_ms:0,tcache_max:4096"},
+     "narenas:1,background_thread:true,max_background_threads:1,dirty_decay_ms:1000,"
+     "muzzy_decay_ms:0,tcache_max:16384"},
     {"4 CPU / 8Gi", 4000, 8 * GiB, NONE, false, 0, 64, B, 5, 3, THP_MADVISE,
-     "narenas:4,background_thread:true,max_background_threads:4,dirty_decay_ms:5000,"
+     "narenas:2,background_thread:true,max_background_threads:2,dirty_decay_ms:2000,"
      "muzzy_decay_ms:0,tcache_max:16384"},
     {"16 CPU / 64Gi", 16000, 64 * GiB, NONE, false, 0, 64, B, 5, 3, THP_MADVISE,
-     "narenas:16,background_thread:true,max_background_threads:16,dirty_decay_ms:10000,"
+     "narenas:8,background_thread:true,max_background_threads:8,dirty_decay_ms:5000,"
      "muzzy_decay_ms:0"},
     {"2 CPU, no memory limit (16Gi MemTotal)", 2000, 16 * GiB, NONE, true, 0, 2, B, 5, 3,
      THP_UNKNOWN,
-     "narenas:2,background_thread:true,max_background_threads:2,dirty_decay_ms:10000,"
+     "narenas:1,background_thread:true,max_background_threads:1,dirty_decay_ms:5000,"
      "muzzy_decay_ms:0"},
     {"2 CPU, no memory limit (1Gi MemTotal)", 2000, 1 * GiB, NONE, true, 0, 2, B, 5, 3, THP_NEVER,
-     "narenas:2,background_thread:true,max_background_threads:2,dirty_decay_ms:2000,"
-     "muzzy_decay_ms:0,tcache_max:4096"},
+     "narenas:1,background_thread:true,max_background_threads:1,dirty_decay_ms:1000,"
+     "muzzy_decay_ms:0,tcache_max:16384"},
     {"2 CPU / 4Gi, memory.high 1Gi", 2000, 4 * GiB, 1 * GiB, false, 0, 64, B, 5, 3, THP_MADVISE,
-     "narenas:2,background_thread:true,max_background_threads:2,dirty_decay_ms:2000,"
-     "muzzy_decay_ms:0,tcache_max:4096"},
+     "narenas:1,background_thread:true,max_background_threads:1,dirty_decay_ms:1000,"
+     "muzzy_decay_ms:0,tcache_max:16384"},
     {"2 CPU / 4Gi, memory.high above max", 2000, 4 * GiB, 6 * GiB, false, 0, 64, B, 5, 3,
      THP_MADVISE,
-     "narenas:2,background_thread:true,max_background_threads:2,dirty_decay_ms:5000,"
+     "narenas:1,background_thread:true,max_background_threads:1,dirty_decay_ms:2000,"
      "muzzy_decay_ms:0,tcache_max:16384"},
     {"4 CPU / 2Gi, 4 workers", 4000, 2 * GiB, NONE, false, 4, 64, B, 5, 3, THP_MADVISE,
      "narenas:1,background_thread:true,max_background_threads:1,dirty_decay_ms:1000,"
-     "muzzy_decay_ms:0,tcache_max:4096"},
+     "muzzy_decay_ms:0,tcache_max:16384"},
     {"4 CPU / 8Gi, 16 workers", 4000, 8 * GiB, NONE, false, 16, 64, B, 5, 3, THP_MADVISE,
      "narenas:1,background_thread:true,max_background_threads:1,dirty_decay_ms:1000,"
-     "muzzy_decay_ms:0,tcache_max:4096"},
+     "muzzy_decay_ms:0,tcache_max:16384"},
     {"16 CPU / 64Gi, 4 workers", 16000, 64 * GiB, NONE, false, 4, 64, B, 5, 3, THP_MADVISE,
-     "narenas:4,background_thread:true,max_background_threads:4,dirty_decay_ms:10000,"
+     "narenas:2,background_thread:true,max_background_threads:2,dirty_decay_ms:5000,"
      "muzzy_decay_ms:0"},
     {"memory: 0.5 CPU / 128Mi", 500, 128 * MiB, NONE, false, 0, 2, M, 5, 3, THP_MADVISE,
      "narenas:1,background_thread:true,max_background_threads:1,dirty_decay_ms:500,"
@@ -98,10 +98,10 @@ static const struct shape jemalloc_shapes[] = {
      "narenas:16,background_thread:true,max_background_threads:16,dirty_decay_ms:10000,"
      "muzzy_decay_ms:10000,metadata_thp:auto"},
     {"5.2: 2 CPU / 1Gi", 2000, 1 * GiB, NONE, false, 0, 64, B, 5, 2, THP_MADVISE,
-     "narenas:2,background_thread:true,max_background_threads:2,dirty_decay_ms:2000,"
-     "muzzy_decay_ms:0,lg_tcache_max:12"},
+     "narenas:1,background_thread:true,max_background_threads:1,dirty_decay_ms:1000,"
+     "muzzy_decay_ms:0,lg_tcache_max:14"},
     {"5.2: 4 CPU / 8Gi", 4000, 8 * GiB, NONE, false, 0, 64, B, 5, 2, THP_MADVISE,
-     "narenas:4,background_thread:true,max_background_threads:4,dirty_decay_ms:5000,"
+     "narenas:2,background_thread:true,max_background_threads:2,dirty_decay_ms:2000,"
      "muzzy_decay_ms:0,lg_tcache_max:14"},
     {"5.1 memory: 1 CPU / 512Mi, THP always", 1000, 512 * MiB, NONE, false, 0, 64, M, 5, 1,
      THP_ALWAYS,
@@ -111,14 +111,15 @@ static const struct shape jemalloc_shapes[] = {
      "narenas:8,background_thread:true,max_background_threads:2,dirty_decay_ms:10000,"
      "muzzy_decay_ms:10000,metadata_thp:auto"},
     {"5.0: 2 CPU / 1Gi, THP always", 2000, 1 * GiB, NONE, false, 0, 64, B, 5, 0, THP_ALWAYS,
-     "narenas:2,background_thread:true,dirty_decay_ms:2000,muzzy_decay_ms:0,lg_tcache_max:12"},
+     "narenas:1,background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0,"
+     "lg_tcache_max:14"},
     {"5.0 throughput: 2 CPU / 2Gi", 2000, 2 * GiB, NONE, false, 0, 64, T, 5, 0, THP_MADVISE,
      "narenas:8,background_thread:true,dirty_decay_ms:10000,muzzy_decay_ms:10000"},
-    {"4.5: 2 CPU / 1Gi", 2000, 1 * GiB, NONE, false, 0, 64, B, 4, 5, THP_ALWAYS, "narenas:2"},
+    {"4.5: 2 CPU / 1Gi", 2000, 1 * GiB, NONE, false, 0, 64, B, 4, 5, THP_ALWAYS, "narenas:1"},
     {"4.5 throughput: 2 CPU / 1Gi", 2000, 1 * GiB, NONE, false, 0, 64, T, 4, 5, THP_MADVISE,
      "narenas:8"},
     {"unknown version: 2 CPU / 1Gi", 2000, 1 * GiB, NONE, false, 0, 64, B, 0, 0, THP_ALWAYS,
-     "narenas:2"},
+     "narenas:1"},
     {"unknown version, memory: 4 CPU / 8Gi", 4000, 8 * GiB, NONE, false, 0, 64, M, 0, 0,
      THP_MADVISE, "narenas:1"},
 };
