@@ -39,6 +39,7 @@ help:
 	@echo "make bench      benchmarks in tests/bench/"
 	@echo "make demo       the fragmentation demo: glibc vs jemalloc vs jeinit"
 	@echo "make deps       apt-get the build and test dependencies"
+	@echo "make containers rootful podman and a Debian base image, for the container tier"
 	@echo "make install    PREFIX=$(PREFIX)"
 
 $(BUILD)/%.o: src/%.c | $(BUILD)
@@ -68,7 +69,7 @@ unit: $(UNIT_TESTS:%=$(BUILD)/unit/%)
 
 # Every tier: lint, unit, the bats files, a short fuzz smoke, and the
 # sanitizer build. One summary line at the end: "N passed, N failed, N skipped".
-test: all static unit helpers
+test: all static unit helpers containers
 	JEINIT_BUILD=$(BUILD) tests/run.sh
 
 # ASan+UBSan build of the init and the unit tests, then the tiers that run
@@ -125,11 +126,16 @@ install: all
 clean:
 	rm -rf build build-san
 
-# What a fresh Debian 12 machine lacks, and rootful podman for the container
-# tier (a minute or two the first time; the tier skips, saying why, without it).
+# What a fresh Debian 12 machine lacks (packages only: the demo needs no more).
 deps:
 	tests/deps.sh
+
+# Rootful podman for the container tier: a few minutes the first time (a
+# Debian base image built with debootstrap); the tier skips, saying why, if
+# it cannot be set up.
+containers:
 	tests/container/podman-setup.sh || echo "podman could not be set up: the container tier will skip"
+.PHONY: containers
 
 -include $(wildcard $(BUILD)/*.d)
 

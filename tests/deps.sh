@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
     # build
-    build-essential pkg-config libyajl-dev libcgroup-dev libjemalloc-dev libjemalloc2
+    make build-essential pkg-config libyajl-dev libcgroup-dev libjemalloc-dev libjemalloc2
     # lint, sanitizers, fuzzing
     clang clang-format clang-tidy cppcheck libclang-rt-14-dev
     # tests
