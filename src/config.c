@@ -111,30 +111,30 @@ enum kind {
 static const struct setting {
     const char *flag; /* long option, or NULL */
     const char *env;  /* variable, or NULL */
+    size_t offset;    /* the field in struct config */
     enum kind kind;
-    size_t offset; /* the field in struct config */
-    bool strict;   /* steers the init: a bad variable is an error, not a warning */
+    bool strict; /* steers the init: a bad variable is an error, not a warning */
 } settings[] = {
 #define AT(field) offsetof(struct config, field)
-    {NULL, "TINI_VERBOSITY", K_VERBOSITY, AT(verbosity), true},
-    {NULL, "JEINIT_VERBOSITY", K_VERBOSITY, AT(verbosity), true},
-    {NULL, "JEINIT_SUBREAPER", K_BOOL, AT(subreaper), true},
-    {NULL, "JEINIT_KILL_PROCESS_GROUP", K_BOOL, AT(kill_process_group), true},
-    {"grace", "JEINIT_GRACE", K_DURATION, AT(grace_ms), true},
-    {"log-format", "JEINIT_LOG_FORMAT", K_LOG_FORMAT, AT(log_format), true},
-    {"cgroup-root", "JEINIT_CGROUP_ROOT", K_PATH, AT(cgroup_root), false},
-    {"proc-root", "JEINIT_PROC_ROOT", K_PATH, AT(proc_root), false},
-    {"memory-limit", "JEINIT_MEMORY_LIMIT", K_MEMORY, AT(memory_limit), false},
-    {"cpu-limit", "JEINIT_CPU_LIMIT", K_CPU, AT(cpu_limit_millis), false},
-    {"profile", "JEINIT_PROFILE", K_PROFILE, AT(profile), false},
-    {NULL, "WEB_CONCURRENCY", K_WORKERS, AT(workers), false},
-    {"workers", "JEINIT_WORKERS", K_WORKERS, AT(workers), false},
-    {"jemalloc", "JEINIT_JEMALLOC", K_PATH, AT(jemalloc), false},
-    {NULL, "JEINIT_AGENT", K_BOOL, AT(agent), false},
-    {"agent", "JEINIT_AGENT_PATH", K_PATH, AT(agent_path), false},
-    {"interval", "JEINIT_INTERVAL", K_INTERVAL, AT(interval_ms), false},
-    {"purge-at", "JEINIT_PURGE_AT", K_PERCENT, AT(purge_at_percent), false},
-    {"pressure-threshold", "JEINIT_PRESSURE_THRESHOLD", K_PERCENT, AT(pressure_percent), false},
+    {NULL, "TINI_VERBOSITY", AT(verbosity), K_VERBOSITY, true},
+    {NULL, "JEINIT_VERBOSITY", AT(verbosity), K_VERBOSITY, true},
+    {NULL, "JEINIT_SUBREAPER", AT(subreaper), K_BOOL, true},
+    {NULL, "JEINIT_KILL_PROCESS_GROUP", AT(kill_process_group), K_BOOL, true},
+    {"grace", "JEINIT_GRACE", AT(grace_ms), K_DURATION, true},
+    {"log-format", "JEINIT_LOG_FORMAT", AT(log_format), K_LOG_FORMAT, true},
+    {"cgroup-root", "JEINIT_CGROUP_ROOT", AT(cgroup_root), K_PATH, false},
+    {"proc-root", "JEINIT_PROC_ROOT", AT(proc_root), K_PATH, false},
+    {"memory-limit", "JEINIT_MEMORY_LIMIT", AT(memory_limit), K_MEMORY, false},
+    {"cpu-limit", "JEINIT_CPU_LIMIT", AT(cpu_limit_millis), K_CPU, false},
+    {"profile", "JEINIT_PROFILE", AT(profile), K_PROFILE, false},
+    {NULL, "WEB_CONCURRENCY", AT(workers), K_WORKERS, false},
+    {"workers", "JEINIT_WORKERS", AT(workers), K_WORKERS, false},
+    {"jemalloc", "JEINIT_JEMALLOC", AT(jemalloc), K_PATH, false},
+    {NULL, "JEINIT_AGENT", AT(agent), K_BOOL, false},
+    {"agent", "JEINIT_AGENT_PATH", AT(agent_path), K_PATH, false},
+    {"interval", "JEINIT_INTERVAL", AT(interval_ms), K_INTERVAL, false},
+    {"purge-at", "JEINIT_PURGE_AT", AT(purge_at_percent), K_PERCENT, false},
+    {"pressure-threshold", "JEINIT_PRESSURE_THRESHOLD", AT(pressure_percent), K_PERCENT, false},
 #undef AT
 };
 
@@ -274,14 +274,23 @@ static bool is_short(char c)
     return c && strchr("hlsvwgep", c) != NULL;
 }
 
-static const struct option_def *find_option(const char *name, size_t len, char short_name)
+static const struct option_def *find_long(const char *name, size_t len)
 {
     for (size_t i = 0; i < ARRAY_SIZE(options); i++) {
         const struct option_def *o = &options[i];
-        if (short_name ? (o->short_name == short_name && is_short(short_name))
-                       : (strlen(o->name) == len && strncmp(o->name, name, len) == 0))
+        if (strlen(o->name) == len && strncmp(o->name, name, len) == 0)
             return o;
     }
+    return NULL;
+}
+
+static const struct option_def *find_short(char short_name)
+{
+    if (!is_short(short_name))
+        return NULL;
+    for (size_t i = 0; i < ARRAY_SIZE(options); i++)
+        if (options[i].short_name == short_name)
+            return &options[i];
     return NULL;
 }
 
@@ -395,7 +404,7 @@ static int parse_args(int argc, char *const argv[], struct config *cfg, struct c
             const struct setting *st = find_setting_flag(name, len);
             char shown[48];
 
-            o = st ? NULL : find_option(name, len, 0);
+            o = st ? NULL : find_long(name, len);
             (void)str_printf(shown, sizeof(shown), "--%.*s", (int)(len > 40 ? 40 : len), name);
             if (!o && !st)
                 return fail(err, "unknown option '%s' (see jeinit --help)", shown);
@@ -415,7 +424,7 @@ static int parse_args(int argc, char *const argv[], struct config *cfg, struct c
         for (const char *c = a + 1; *c; c++) {
             char shown[3] = {'-', *c, '\0'};
 
-            o = find_option(NULL, 0, *c);
+            o = find_short(*c);
             if (!o)
                 return fail(err, "unknown option '%s' (see jeinit --help)", shown);
             if (o->takes_value) {

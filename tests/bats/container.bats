@@ -220,7 +220,8 @@ EOF
     crun -v "$vol:/opt/jeinit:ro" "$BASE" \
         sh -c 'rm /usr/lib/*/libstdc++.so.6*; exec /opt/jeinit/jeinit -- sh -c "exit 3"'
     [ "$status" -eq 3 ]
-    event_last allocator '.msg | contains("needs libstdc++.so.6, which is not installed here")'
+    event_any allocator '.msg | contains("libjemalloc.so.2: it needs libstdc++.so.6, which is not installed here")'
+    event_last allocator '.msg | contains("tuning glibc malloc instead")'
     event_last start '.allocator.kind == "glibc" and .allocator.agent == "/opt/jeinit/libjeinit-agent.so"'
     event_last exit '.code == 3'
     # and JEINIT_JEMALLOC=off says it up front, without the warning

@@ -90,6 +90,15 @@ event_last() {
     }
 }
 
+# Succeeds when some $1 event in $stderr satisfies jq filter $2.
+event_any() {
+    events "$1" | jq -s -e "any(.[]; $2)" >/dev/null || {
+        echo "no $1 event with $2 in:" >&2
+        events "$1" >&2
+        return 1
+    }
+}
+
 # --- k8s.bats and container.bats ------------------------------------------
 
 MANIFEST_PY=$ROOT/tests/container/manifest.py

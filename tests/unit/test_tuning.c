@@ -12,8 +12,8 @@
 
 /* What policy_jemalloc derives for 2 CPUs / 2Gi on jemalloc 5.3. */
 #define DERIVED_2CPU_2GI                                                                           \
-    "narenas:2,background_thread:true,max_background_threads:2,dirty_decay_ms:2000,"               \
-    "muzzy_decay_ms:0,tcache_max:4096"
+    "narenas:1,background_thread:true,max_background_threads:1,dirty_decay_ms:1000,"               \
+    "muzzy_decay_ms:0,tcache_max:16384"
 #define TUNABLES "glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072"
 
 static struct config cfg;
@@ -80,15 +80,15 @@ static void test_jemalloc(void)
     CHECK_STR(changed("LD_PRELOAD"), JE ":/x/libfoo.so:/y/libbar.so", "no agent: jemalloc first");
 
     lim.memory_high.present = true;
-    lim.memory_high.value = 512 * MiB;
+    lim.memory_high.value = 200 * MiB;
     tuning_plan(&cfg, &lim, &alloc, NULL, envp, &t);
-    CHECK(t.input.memory_high == 512 * MiB && strstr(changed("MALLOC_CONF"), "dirty_decay_ms:1000"),
+    CHECK(t.input.memory_high == 200 * MiB && strstr(changed("MALLOC_CONF"), "tcache_max:4096"),
           "memory.high reaches the policy: %s", changed("MALLOC_CONF"));
 
     setup(true, envp);
     alloc.major = alloc.minor = 0;
     tuning_plan(&cfg, &lim, &alloc, NULL, envp, &t);
-    CHECK_STR(changed("MALLOC_CONF"), "narenas:2", "unknown version: narenas alone");
+    CHECK_STR(changed("MALLOC_CONF"), "narenas:1", "unknown version: narenas alone");
 }
 
 static void test_jemalloc_user(void)
@@ -103,8 +103,8 @@ static void test_jemalloc_user(void)
     setup(true, user);
     tuning_plan(&cfg, &lim, &alloc, NULL, user, &t);
     CHECK_STR(changed("MALLOC_CONF"),
-              "background_thread:true,max_background_threads:2,dirty_decay_ms:2000,"
-              "muzzy_decay_ms:0,tcache_max:4096,narenas:8,prof:true",
+              "background_thread:true,max_background_threads:1,dirty_decay_ms:1000,"
+              "muzzy_decay_ms:0,tcache_max:16384,narenas:8,prof:true",
               "the user's narenas wins, their string last");
     CHECK(t.mc.noverridden == 1 && strcmp(t.mc.overridden[0], "narenas") == 0,
           "narenas reported as overridden");
