@@ -704,10 +704,10 @@ static void read_pressure(struct cgroup *cg, struct cgroup_usage *u)
         u->psi_scope = "system";
 }
 
-void cgroup_read_usage(struct cgroup *cg, struct cgroup_usage *u)
+/* Resets u and reads usage, peak and the event counters; false when the
+ * memory directory cannot be opened. */
+static bool read_counters(struct cgroup *cg, struct cgroup_usage *u)
 {
-    ssize_t len;
-
     memset(u, 0xff, offsetof(struct cgroup_usage, stat));
     u->present = false;
     u->nstat = 0;
@@ -719,15 +719,30 @@ void cgroup_read_usage(struct cgroup *cg, struct cgroup_usage *u)
     u->psi_scope = NULL;
     if (cg->memfd < 0 && cg->memory_dir[0])
         cg->memfd = open(cg->memory_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (cg->memfd >= 0) {
-        u->present = true;
-        if (cg->memory_version == 2) {
-            u->current = read_u64_at(cg->memfd, "memory.current");
-            u->peak = read_u64_at(cg->memfd, "memory.peak");
-        } else {
-            u->current = read_u64_at(cg->memfd, "memory.usage_in_bytes");
-            u->peak = read_u64_at(cg->memfd, "memory.max_usage_in_bytes");
-        }
+    if (cg->memfd < 0)
+        return false;
+    u->present = true;
+    if (cg->memory_version == 2) {
+        u->current = read_u64_at(cg->memfd, "memory.current");
+        u->peak = read_u64_at(cg->memfd, "memory.peak");
+    } else {
+        u->current = read_u64_at(cg->memfd, "memory.usage_in_bytes");
+        u->peak = read_u64_at(cg->memfd, "memory.max_usage_in_bytes");
+    }
+    read_events(cg, u);
+    return true;
+}
+
+void cgroup_read_counters(struct cgroup *cg, struct cgroup_usage *u)
+{
+    (void)read_counters(cg, u);
+}
+
+void cgroup_read_usage(struct cgroup *cg, struct cgroup_usage *u)
+{
+    ssize_t len;
+
+    if (read_counters(cg, u)) {
         len = read_file_at(cg->memfd, "memory.stat", stat_buf, sizeof(stat_buf));
         if (len >= 0)
             (void)cg_parse_keyed(stat_buf, (size_t)len, u->stat, CG_STAT_MAX, &u->nstat, NULL);
@@ -759,7 +774,6 @@ void cgroup_read_usage(struct cgroup *cg, struct cgroup_usage *u)
                 u->current - (u->inactive_file != UINT64_MAX && u->inactive_file < u->current
                                   ? u->inactive_file
                                   : 0);
-        read_events(cg, u);
     }
     read_pressure(cg, u);
 }
