@@ -316,11 +316,15 @@ void allocator_find(const struct config *cfg, char *const envp[], struct allocat
         }
     }
     if (strcmp(cfg->jemalloc, "auto") == 0) {
+        int before = a->nwarnings;
+
         search_jemalloc(a);
         if (!a->jemalloc)
-            alloc_warn(a, "libjemalloc not found (looked beside jeinit, in /usr/lib/" MULTIARCH
-                          " and the other library directories, and in ld.so.cache): tuning glibc "
-                          "malloc instead; install libjemalloc2 for the full effect");
+            alloc_warn(a,
+                       "no usable libjemalloc (%s beside jeinit, in /usr/lib/" MULTIARCH
+                       " and the other library directories, and in ld.so.cache): tuning glibc "
+                       "malloc instead; install libjemalloc2 for the full effect",
+                       a->nwarnings > before ? "the ones above are unusable; looked" : "looked");
         return;
     }
     if (!try_jemalloc(a, cfg->jemalloc, "--jemalloc / JEINIT_JEMALLOC") && a->nwarnings == 0)

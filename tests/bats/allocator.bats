@@ -114,7 +114,7 @@ val() {
     [ "$status" -eq 0 ]
     [ "$(val JE)" -eq 0 ]
     [ -n "$(val ARENA)" ]
-    event_last allocator '.msg | test("libjemalloc not found|not a regular file|ignoring")'
+    event_last allocator '.msg | test("no usable libjemalloc|not a regular file|ignoring")'
     event_last start '.allocator.kind == "glibc"'
 }
 

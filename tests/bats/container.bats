@@ -173,7 +173,7 @@ EOF
     # no libjemalloc2 in a bare Debian: glibc malloc is tuned instead, the agent still runs
     event_last start '.limits.memory_bytes == 134217728 and .allocator.agent == "/usr/local/bin/libjeinit-agent.so"'
     event_last start '.allocator.kind == "glibc" and .allocator.found_by == null'
-    event_last allocator '.level == "warn" and (.msg | contains("libjemalloc not found"))'
+    event_last allocator '.level == "warn" and (.msg | contains("no usable libjemalloc"))'
     event_last exit '.code == 5'
 }
 
@@ -221,7 +221,7 @@ EOF
         sh -c 'rm /usr/lib/*/libstdc++.so.6*; exec /opt/jeinit/jeinit -- sh -c "exit 3"'
     [ "$status" -eq 3 ]
     event_any allocator '.msg | contains("libjemalloc.so.2: it needs libstdc++.so.6, which is not installed here")'
-    event_last allocator '.msg | contains("tuning glibc malloc instead")'
+    event_last allocator '(.msg | contains("the ones above are unusable")) and (.msg | contains("tuning glibc malloc instead"))'
     event_last start '.allocator.kind == "glibc" and .allocator.agent == "/opt/jeinit/libjeinit-agent.so"'
     event_last exit '.code == 3'
     # and JEINIT_JEMALLOC=off says it up front, without the warning
