@@ -14,9 +14,11 @@
  *     on when the options asked for them;
  *   - silent: never writes to the program's stdout/stderr, never exits, and
  *     stops quietly when jeinit is gone or the program closed its sockets;
- *   - descriptors above 900, close-on-exec, and checked by identity before
- *     every use, so a program that closes and reuses descriptors is never
- *     read from or written to by the agent. */
+ *   - descriptors from 48 up (clear of stdio and of the low numbers programs
+ *     dup2 onto, yet below 64 so that the descriptor table need not grow),
+ *     close-on-exec, and checked by identity before every use, so a program
+ *     that closes and reuses descriptors is never read from or written to by
+ *     the agent. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
