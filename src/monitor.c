@@ -42,12 +42,12 @@ static int by_pid(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Within an eighth of each other. */
+/* Within 1/32 (3%) of each other: a PSS read at RSS b still describes RSS a. */
 static bool rss_close(uint64_t a, uint64_t b)
 {
     uint64_t d = a > b ? a - b : b - a;
 
-    return d <= b / 8;
+    return d <= b / 32;
 }
 
 static void read_process_memory(struct monitor *m, struct proc_sample *p, int64_t now)
@@ -66,8 +66,8 @@ static void read_process_memory(struct monitor *m, struct proc_sample *p, int64_
     p->anon = mem.anonymous;
     p->swap = mem.swap;
     cached = bsearch(p, m->pss_cache, m->npss, sizeof(m->pss_cache[0]), by_pid);
-    if (cached && cached->pss != UINT64_MAX && now - cached->pss_ms < PSS_REFRESH_MS &&
-        rss_close(p->rss, cached->pss_rss)) {
+    if (cached && cached->pss != UINT64_MAX && cached->pss <= p->rss &&
+        now - cached->pss_ms < PSS_REFRESH_MS && rss_close(p->rss, cached->pss_rss)) {
         p->pss = cached->pss;
         p->pss_ms = cached->pss_ms;
         p->pss_rss = cached->pss_rss;
