@@ -46,19 +46,20 @@ static void normalise(const char *in, char *out)
     out[o] = '\0';
 }
 
+/* The oracle, written differently from cgroup_parse.c's check: "/" + p + "/"
+ * holds "/./" or "/../" exactly when p has a "." or ".." component. */
 static bool has_dot_component(const char *p)
 {
-    while (*p) {
-        size_t n;
+    static char framed[ROOMY + 3];
+    size_t n = strlen(p);
 
-        while (*p == '/')
-            p++;
-        n = strcspn(p, "/");
-        if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-            return true;
-        p += n;
-    }
-    return false;
+    if (n + 3 > sizeof(framed))
+        return false;
+    framed[0] = '/';
+    memcpy(framed + 1, p, n);
+    framed[n + 1] = '/';
+    framed[n + 2] = '\0';
+    return strstr(framed, "/./") != NULL || strstr(framed, "/../") != NULL;
 }
 
 static void check_resolve(const struct cg_mount *m, const char *cg_path, size_t tight)
