@@ -704,9 +704,7 @@ static void read_pressure(struct cgroup *cg, struct cgroup_usage *u)
         u->psi_scope = "system";
 }
 
-/* Resets u and reads usage, peak and the event counters; false when the
- * memory directory cannot be opened. */
-static bool read_counters(struct cgroup *cg, struct cgroup_usage *u)
+bool cgroup_read_counters(struct cgroup *cg, struct cgroup_usage *u)
 {
     memset(u, 0xff, offsetof(struct cgroup_usage, stat));
     u->present = false;
@@ -733,16 +731,11 @@ static bool read_counters(struct cgroup *cg, struct cgroup_usage *u)
     return true;
 }
 
-void cgroup_read_counters(struct cgroup *cg, struct cgroup_usage *u)
-{
-    (void)read_counters(cg, u);
-}
-
 void cgroup_read_usage(struct cgroup *cg, struct cgroup_usage *u)
 {
     ssize_t len;
 
-    if (read_counters(cg, u)) {
+    if (cgroup_read_counters(cg, u)) {
         len = read_file_at(cg->memfd, "memory.stat", stat_buf, sizeof(stat_buf));
         if (len >= 0)
             (void)cg_parse_keyed(stat_buf, (size_t)len, u->stat, CG_STAT_MAX, &u->nstat, NULL);

@@ -96,9 +96,10 @@ void cgroup_read_limits(struct cgroup *cg, const struct config *cfg, struct cgro
 /* Fills u; never fails (missing files leave fields at UINT64_MAX). Opens
  * nothing new after the first call: the memory directory stays open. */
 void cgroup_read_usage(struct cgroup *cg, struct cgroup_usage *u);
-/* Only usage, peak and the event counters (no memory.stat, no PSI): for the
- * start, a reaped SIGKILL and the exit, which need no more. */
-void cgroup_read_counters(struct cgroup *cg, struct cgroup_usage *u);
+/* Resets u and reads only usage, peak and the event counters (no memory.stat,
+ * no PSI): for the start, a reaped SIGKILL and the exit, which need no more.
+ * False when the memory directory cannot be opened. */
+bool cgroup_read_counters(struct cgroup *cg, struct cgroup_usage *u);
 void cgroup_close(struct cgroup *cg);
 
 const char *cg_layout_name(enum cg_layout l);

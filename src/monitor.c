@@ -639,7 +639,7 @@ void monitor_on_reaped(struct monitor *m, pid_t pid, int wstatus)
     /* only the OOM counter is looked at here; the sample's figures stay */
     {
         struct cgroup_usage now;
-        cgroup_read_counters(m->cg, &now);
+        (void)cgroup_read_counters(m->cg, &now);
         m->usage.ev_oom_kill = now.ev_oom_kill;
         if (now.peak != UINT64_MAX)
             m->usage.peak = now.peak;
@@ -651,7 +651,7 @@ void monitor_finish(struct monitor *m)
 {
     if (!m || m->tick_tfd < 0)
         return;
-    cgroup_read_counters(m->cg, &m->usage);
+    (void)cgroup_read_counters(m->cg, &m->usage);
     check_oom(m, false);
     flush_oom(m);
 }
@@ -702,7 +702,7 @@ int monitor_init(struct monitor *m, const struct config *cfg, struct cgroup *cg,
     m->collect_delay_ms = clamp64(interval / 4, 50, 300);
     m->purge_every_ms = clamp64(5 * interval, 2000, 60000);
     /* counters as they are now: deltas and OOM kills count from here */
-    cgroup_read_counters(cg, &m->usage);
+    (void)cgroup_read_counters(cg, &m->usage);
     m->have_prev = true;
     check_oom(m, false);
     if (interval == 0)
