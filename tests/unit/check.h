@@ -1,5 +1,7 @@
 /* check.h - a minimal TAP producer for the C unit tests of jeinit's pure code.
- * Each CHECK is one TAP line; main() returns non-zero when any failed. */
+ * Each CHECK is one TAP line (its condition evaluated once); the plan comes
+ * last (check_done), so a test that crashes leaves no plan and its tier fails;
+ * main() returns non-zero when any failed. */
 #ifndef JEINIT_CHECK_H
 #define JEINIT_CHECK_H
 
@@ -11,8 +13,9 @@ static int check_count, check_failed;
 
 #define CHECK(cond, ...)                                                                           \
     do {                                                                                           \
+        int ok_ = !!(cond);                                                                        \
         check_count++;                                                                             \
-        if (cond) {                                                                                \
+        if (ok_) {                                                                                 \
             printf("ok %d - ", check_count);                                                       \
         } else {                                                                                   \
             check_failed++;                                                                        \
@@ -20,7 +23,7 @@ static int check_count, check_failed;
         }                                                                                          \
         printf(__VA_ARGS__);                                                                       \
         printf("\n");                                                                              \
-        if (!(cond))                                                                               \
+        if (!ok_)                                                                                  \
             printf("#   failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);                         \
     } while (0)
 
