@@ -102,23 +102,31 @@ static int print_stdout(const char *text)
     return write_all(STDOUT_FILENO, text, strlen(text)) == 0 ? 0 : 1;
 }
 
-/* Zombies reach jeinit only as PID 1 or as a registered subreaper. */
-static void become_reaper(const struct config *cfg)
+/* Zombies reach jeinit only as PID 1 or as a child subreaper: one it made
+ * itself (-s), or one it inherited (a supervisor set the bit and exec'd
+ * jeinit; tini checks for that too). Returns whether jeinit is a subreaper. */
+static bool become_reaper(const struct config *cfg)
 {
+    int bit = 0;
+
     if (getpid() == 1)
-        return;
+        return false;
+    if (prctl(PR_GET_CHILD_SUBREAPER, &bit) == 0 && bit)
+        return true;
     if (cfg->subreaper) {
-        if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-            log_msg(LOG_WARN, "subreaper",
-                    "prctl(PR_SET_CHILD_SUBREAPER) failed: %s; zombies will not be reaped",
-                    strerror(errno));
-        return;
+        if (prctl(PR_SET_CHILD_SUBREAPER, 1) == 0)
+            return true;
+        log_msg(LOG_WARN, "subreaper",
+                "prctl(PR_SET_CHILD_SUBREAPER) failed: %s; zombies will not be reaped",
+                strerror(errno));
+        return false;
     }
     log_msg(LOG_WARN, "not_pid1",
             "jeinit is not running as PID 1 and isn't registered as a child subreaper. "
             "Zombie processes will not be re-parented to jeinit, so zombie reaping won't work. "
             "To fix the problem, use the -s option or set the environment variable "
             "TINI_SUBREAPER to register jeinit as a child subreaper, or run jeinit as PID 1.");
+    return false;
 }
 
 /* Everything jeinit learns before the program starts. Static: large, and
@@ -203,18 +211,18 @@ static int inspect(const struct config *cfg)
     return r == 0 ? 0 : 1;
 }
 
-static void log_start(const struct config *cfg, pid_t child)
+static void log_start(const struct config *cfg, const struct supervised *prog)
 {
-    struct jw *w = log_begin(LOG_INFO, "start");
+    struct jw *w = log_report(LOG_INFO, "start");
 
     jw_str(w, "version", JEINIT_VERSION);
     jw_i64(w, "pid", getpid());
-    jw_i64(w, "child_pid", child);
+    jw_i64(w, "child_pid", prog->pid);
     jw_array_open(w, "argv");
     for (int i = 0; i < cfg->child_argc; i++)
         jw_str(w, NULL, cfg->child_argv[i]);
     jw_array_close(w);
-    jw_bool(w, "subreaper", cfg->subreaper && getpid() != 1);
+    jw_bool(w, "subreaper", prog->subreaper);
     jw_double(w, "grace_s", (double)cfg->grace_ms / 1000.0, 1);
     jw_map_open(w, "cgroup");
     jw_str(w, "layout", cg_layout_name(cg.layout));
@@ -227,7 +235,7 @@ static void log_start(const struct config *cfg, pid_t child)
 
 static void log_exit(const struct supervisor *s, int code)
 {
-    struct jw *w = log_begin(LOG_INFO, "exit");
+    struct jw *w = log_report(LOG_INFO, "exit");
     int st = s->child_status;
 
     jw_i64(w, "code", code);
@@ -239,6 +247,13 @@ static void log_exit(const struct supervisor *s, int code)
     }
     jw_double(w, "runtime_s", (double)(now_mono_ms() - s->started_ms) / 1000.0, 3);
     jw_u64(w, "reaped", s->reaped_others);
+    jw_map_open(w, "forwarded");
+    for (size_t sig = 1; sig < ARRAY_SIZE(s->forwarded); sig++) {
+        const char *name = signal_name((int)sig);
+        if (s->forwarded[sig] && name)
+            jw_u64(w, name, s->forwarded[sig]);
+    }
+    jw_map_close(w);
     jw_bool(w, "killed", s->phase == PHASE_KILL);
     monitor_exit_fields(s->monitor, w);
     log_end(w);
@@ -267,10 +282,10 @@ static int run(struct config *cfg)
     struct supervisor sup;
     struct loop loop;
     const char *what = "";
+    struct supervised prog = {.tty_fg = -1};
     struct findings f;
     char **envp;
     bool with_agents = false;
-    pid_t child, tty_fg;
     int exec_errno, r, code;
 
     r = signals_setup(&sig, &what);
@@ -283,7 +298,7 @@ static int run(struct config *cfg)
         log_msg(LOG_ERROR, "setup", "epoll_create1 failed: %s", strerror(-r));
         return 1;
     }
-    become_reaper(cfg);
+    prog.subreaper = become_reaper(cfg);
     if (cfg->pdeathsig && prctl(PR_SET_PDEATHSIG, cfg->pdeathsig) < 0)
         log_msg(LOG_WARN, "pdeathsig", "prctl(PR_SET_PDEATHSIG) failed: %s", strerror(errno));
 
@@ -301,27 +316,28 @@ static int run(struct config *cfg)
     log_warnings(&f);
     envp = build_environment(with_agents ? hub.child_fd : -1);
 
-    tty_fg = isatty(STDIN_FILENO) ? tcgetpgrp(STDIN_FILENO) : -1;
+    if (isatty(STDIN_FILENO))
+        prog.tty_fg = tcgetpgrp(STDIN_FILENO);
     req = (struct spawn_request){.argv = cfg->child_argv, .envp = envp, .signals = &sig};
-    r = spawn_child(&req, &child, &exec_errno);
+    r = spawn_child(&req, &prog.pid, &exec_errno);
     if (r < 0) {
         log_msg(LOG_ERROR, "spawn", "fork failed: %s", strerror(-r));
         return 1;
     }
-    r = supervisor_init(&sup, cfg, &loop, &sig, child, tty_fg, &what);
+    r = supervisor_init(&sup, cfg, &loop, &sig, &prog, &what);
     if (r < 0) {
         /* Without a loop the child still must not be orphaned: wait for it. */
         log_msg(LOG_ERROR, "setup", "%s failed: %s; waiting for the program without supervision",
                 what, strerror(-r));
         int st = 0;
-        while (waitpid(child, &st, 0) < 0 && errno == EINTR)
+        while (waitpid(prog.pid, &st, 0) < 0 && errno == EINTR)
             ;
         return exit_code_for_status(st, cfg);
     }
     if (with_agents && (r = agents_start(&hub)) < 0)
         log_msg(LOG_WARN, "agents", "cannot watch the agent channel: %s", strerror(-r));
     if (!exec_errno && cfg->interval_ms > 0) {
-        r = monitor_init(&monitor, cfg, &cg, &limits, with_agents ? &hub : NULL, &loop, child);
+        r = monitor_init(&monitor, cfg, &cg, &limits, with_agents ? &hub : NULL, &loop, prog.pid);
         if (r < 0)
             log_msg(LOG_WARN, "monitor", "memory monitor off: %s", strerror(-r));
         else
@@ -337,7 +353,7 @@ static int run(struct config *cfg)
         jw_i64(w, "errno", exec_errno);
         log_end(w);
     } else {
-        log_start(cfg, child);
+        log_start(cfg, &prog);
     }
     supervisor_run(&sup);
     code = exit_code_for_status(sup.child_status, cfg);

@@ -97,11 +97,11 @@ int log_setup(int fd, enum log_format format, int verbosity)
     return 0;
 }
 
+/* tini's scale: 0 fatal errors only, 1 (default) warnings, 2 (-v) info,
+ * 3 (-vv) debug, 4 (-vvv) trace. */
 bool log_enabled(enum log_level level)
 {
-    int threshold = L.verbosity <= 0 ? LOG_ERROR : L.verbosity + 1;
-
-    return L.ready && L.kind != OUT_NONE && (int)level <= threshold;
+    return L.ready && L.kind != OUT_NONE && (int)level <= L.verbosity;
 }
 
 static void format_ts(char *buf, size_t sz)
@@ -109,12 +109,12 @@ static void format_ts(char *buf, size_t sz)
     utc_format(now_wall_ms(), buf, sz);
 }
 
-struct jw *log_begin(enum log_level level, const char *event)
+static struct jw *begin(enum log_level level, const char *event)
 {
     char ts[96];
     struct jw *w = &L.w;
 
-    if (!log_enabled(level) || L.building)
+    if (!L.ready || L.kind == OUT_NONE || L.building)
         return NULL;
     L.building = true;
     format_ts(ts, sizeof(ts));
@@ -138,6 +138,16 @@ struct jw *log_begin(enum log_level level, const char *event)
     jw_str(w, "level", level_names[level]);
     jw_str(w, "event", event);
     return w;
+}
+
+struct jw *log_begin(enum log_level level, const char *event)
+{
+    return log_enabled(level) ? begin(level, event) : NULL;
+}
+
+struct jw *log_report(enum log_level level, const char *event)
+{
+    return begin(level, event);
 }
 
 /* Queues one whole line or drops it. */
@@ -207,7 +217,7 @@ static void report_drops(void)
     uint64_t n = L.dropped - L.dropped_reported;
     int len;
 
-    if (n == 0 || L.kind == OUT_NONE || !log_enabled(LOG_WARN))
+    if (n == 0 || L.kind == OUT_NONE)
         return;
     format_ts(ts, sizeof(ts));
     if (L.format == LOG_FORMAT_TEXT)

@@ -25,9 +25,15 @@ int log_setup(int fd, enum log_format format, int verbosity);
 bool log_enabled(enum log_level level);
 
 /* Starts a line: ts, level, event are written. Returns NULL when the level
- * is filtered out; every jw_* call and log_end accept NULL. Only one line is
- * built at a time. */
+ * is filtered out by the verbosity (tini's: 0 errors, 1 warnings, 2 info,
+ * 3 debug, 4 trace); every jw_* call and log_end accept NULL. Only one line
+ * is built at a time. */
 struct jw *log_begin(enum log_level level, const char *event);
+
+/* Starts a line of jeinit's report (start, memory, memory events, purge,
+ * OOM post-mortem, exit): written at every verbosity, since it is what
+ * jeinit is run for; --interval and the report settings govern it. */
+struct jw *log_report(enum log_level level, const char *event);
 void log_end(struct jw *w);
 
 /* A line with a "msg" field. */

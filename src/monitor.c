@@ -258,7 +258,7 @@ static uint64_t usage_for_limit(const struct cgroup_usage *u)
 static void emit_memory_line(struct monitor *m, const struct diag_sample *d)
 {
     const struct cgroup_usage *u = &m->usage;
-    struct jw *w = log_begin(LOG_INFO, "memory");
+    struct jw *w = log_report(LOG_INFO, "memory");
     uint64_t pss = UINT64_MAX;
 
     if (!w)
@@ -355,7 +355,7 @@ static bool process_gone(pid_t pid)
 
 static void postmortem(struct monitor *m, uint64_t count)
 {
-    struct jw *w = log_begin(LOG_ERROR, "oom_kill");
+    struct jw *w = log_report(LOG_ERROR, "oom_kill");
     size_t first = m->wlen > 6 ? m->wlen - 6 : 0;
     int64_t now = now_mono_ms();
 
@@ -478,7 +478,7 @@ static void check_counter(const char *event, const char *what, uint64_t now, uin
 
     if (d == UINT64_MAX || d == 0)
         return;
-    w = log_begin(LOG_WARN, event);
+    w = log_report(LOG_WARN, event);
     jw_u64(w, "count", d);
     jw_u64(w, "total", now);
     jw_str(w, "msg", what);
@@ -504,7 +504,7 @@ static void check_events(struct monitor *m)
     if (u->psi_scope) {
         bool high = u->psi.some.avg10 >= (double)m->cfg->pressure_percent;
         if (high != m->pressure_high) {
-            struct jw *w = log_begin(high ? LOG_WARN : LOG_INFO, "pressure");
+            struct jw *w = log_report(high ? LOG_WARN : LOG_INFO, "pressure");
             jw_str(w, "state", high ? "high" : "normal");
             jw_str(w, "scope", u->psi_scope);
             jw_double(w, "some_avg10", u->psi.some.avg10, 2);
@@ -565,7 +565,7 @@ static void on_purge_report(struct loop_source *src, uint32_t events)
     cgroup_read_usage(m->cg, &m->usage);
     m->purges++;
     m->purged_bytes += released;
-    w = log_begin(LOG_INFO, "purge");
+    w = log_report(LOG_INFO, "purge");
     jw_str(w, "reason", m->purge_reason);
     jw_u64(w, "agents", answered);
     jw_u64(w, "released_bytes", released);

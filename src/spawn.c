@@ -9,9 +9,18 @@
 
 #include "util.h"
 
+/* tini's codes, which shells use too: 127 not found, 126 not executable,
+ * 1 for every other failure (ENOTDIR, ENOEXEC, E2BIG, ENOMEM, ELOOP...). */
 int exec_failure_exit_code(int err)
 {
-    return (err == ENOENT || err == ENOTDIR) ? 127 : 126;
+    switch (err) {
+    case ENOENT:
+        return 127;
+    case EACCES:
+        return 126;
+    default:
+        return 1;
+    }
 }
 
 /* Runs in the child between fork and exec: only async-signal-safe calls. */
@@ -22,8 +31,9 @@ static void __attribute__((noreturn)) child_exec(const struct spawn_request *req
     /* Own process group, so that -g and the tty's job control reach the
      * program's whole group and not jeinit. */
     (void)setpgid(0, 0);
-    /* Take the terminal's foreground (SIGTTOU is still blocked here, so a
-     * background group may do it). Not a tty, or not ours: nothing to do. */
+    /* Take the terminal's foreground (SIGTTOU is still ignored here, as in
+     * jeinit, so a background group may do it). Not a tty, or not ours:
+     * nothing to do. */
     if (isatty(STDIN_FILENO))
         (void)tcsetpgrp(STDIN_FILENO, getpgrp());
     signals_restore_for_child(req->signals);

@@ -21,7 +21,8 @@ struct spawn_request {
  * to be reaped. */
 int spawn_child(const struct spawn_request *req, pid_t *pid, int *exec_errno);
 
-/* 127 when the program was not found, 126 when it could not be executed. */
+/* As tini: 127 for ENOENT (not found), 126 for EACCES (not executable), 1
+ * for any other exec failure. */
 int exec_failure_exit_code(int err);
 
 #endif

@@ -61,7 +61,7 @@ static int signal_rest(struct supervisor *s, int sig)
     }
     /* Without PID 1 or subreaper status, what the program leaves behind is
      * re-parented away from jeinit the moment it exits: nothing to find. */
-    if (!s->cfg->subreaper)
+    if (!s->subreaper)
         return 0;
     n = proctree_signal_descendants(&s->tree, s->self, sig);
     if (n < 0) {
@@ -79,8 +79,6 @@ static void start_kill(struct supervisor *s, const char *reason)
         return;
     s->phase = PHASE_KILL;
     s->kill_deadline_ms = now_mono_ms() + KILL_WAIT_MS;
-    if (s->child_running)
-        (void)kill(s->cfg->kill_process_group ? -s->child : s->child, SIGKILL);
     w = log_begin(LOG_WARN, "kill");
     jw_str(w, "signal", "SIGKILL");
     jw_str(w, "reason", reason);
@@ -109,7 +107,9 @@ static void arm_grace(struct supervisor *s)
 }
 
 /* The program is gone: whatever it left behind gets SIGTERM, then the
- * grace period, then SIGKILL. */
+ * grace period, then SIGKILL. This is the only place the grace timer is
+ * armed: the program itself is never killed by jeinit, whose deadline belongs
+ * to the runtime (docker stop -t, terminationGracePeriodSeconds). */
 static void terminate_rest(struct supervisor *s, const char *reason)
 {
     int n;
@@ -139,7 +139,7 @@ static void on_program_exit(struct supervisor *s, int status)
      * jeinit is not left in the background (SIGTTOU is ignored here). */
     if (s->tty_fg > 0 && tcgetpgrp(STDIN_FILENO) == s->child)
         (void)tcsetpgrp(STDIN_FILENO, s->tty_fg);
-    w = log_begin(LOG_DEBUG, "child_exit");
+    w = log_begin(LOG_INFO, "child_exit");
     jw_i64(w, "pid", s->child);
     if (WIFSIGNALED(status))
         jw_str(w, "signal", signal_name(WTERMSIG(status)));
@@ -173,9 +173,16 @@ static void reap(struct supervisor *s)
         }
         s->reaped_others++;
         if (s->cfg->warn_on_reap) {
+            /* tini's words, for whoever greps for them */
             struct jw *w = log_begin(LOG_WARN, "reaped");
+            char msg[64];
+            (void)str_printf(msg, sizeof(msg), "Reaped zombie process with pid=%d", (int)pid);
             jw_i64(w, "pid", pid);
-            jw_str(w, "msg", "reaped zombie process");
+            jw_str(w, "msg", msg);
+            log_end(w);
+        } else if (log_enabled(LOG_TRACE)) {
+            struct jw *w = log_begin(LOG_TRACE, "reaped");
+            jw_i64(w, "pid", pid);
             log_end(w);
         }
     }
@@ -184,7 +191,8 @@ static void reap(struct supervisor *s)
 static void forward(struct supervisor *s, int sig)
 {
     pid_t target = s->cfg->kill_process_group ? -s->child : s->child;
-    enum log_level lvl = sig == SIGWINCH ? LOG_DEBUG : LOG_INFO;
+    /* tini says "Passing signal" at debug, and so does jeinit */
+    enum log_level lvl = sig == SIGWINCH ? LOG_TRACE : LOG_DEBUG;
 
     if (!s->child_running) {
         /* The program is gone; what is left is being shut down. A second
@@ -196,9 +204,9 @@ static void forward(struct supervisor *s, int sig)
     if (kill(target, sig) < 0 && errno != ESRCH)
         log_msg(LOG_ERROR, "signal", "kill(%d, %s) failed: %s", (int)target, signal_name(sig),
                 strerror(errno));
+    else if ((unsigned)sig < ARRAY_SIZE(s->forwarded))
+        s->forwarded[sig]++;
     log_signal_event("signal", sig, s->child, s->cfg->kill_process_group, lvl);
-    if (sig == SIGTERM)
-        arm_grace(s);
 }
 
 static void on_signal(struct loop_source *src, uint32_t events)
@@ -262,7 +270,8 @@ static void watch_log(struct supervisor *s)
 }
 
 int supervisor_init(struct supervisor *s, const struct config *cfg, struct loop *loop,
-                    const struct signal_state *sig, pid_t child, pid_t tty_fg, const char **what)
+                    const struct signal_state *sig, const struct supervised *prog,
+                    const char **what)
 {
     int r;
 
@@ -271,9 +280,10 @@ int supervisor_init(struct supervisor *s, const struct config *cfg, struct loop 
     s->loop = loop;
     s->self = getpid();
     s->pid1 = s->self == 1;
-    s->child = child;
+    s->subreaper = !s->pid1 && prog->subreaper;
+    s->child = prog->pid;
     s->child_running = true;
-    s->tty_fg = tty_fg;
+    s->tty_fg = prog->tty_fg;
     s->phase = PHASE_RUN;
     s->started_ms = now_mono_ms();
     s->tree.procfd = -1;
@@ -282,7 +292,7 @@ int supervisor_init(struct supervisor *s, const struct config *cfg, struct loop 
         *what = "timerfd_create";
         return s->grace_tfd;
     }
-    if (!s->pid1 && proctree_open(&s->tree, "/proc") < 0)
+    if (s->subreaper && proctree_open(&s->tree, "/proc") < 0)
         log_msg(LOG_WARN, "proc", "cannot open /proc (%s): leftover descendants cannot be found",
                 strerror(errno));
     s->sig_src = (struct loop_source){.fd = sig->sigfd, .cb = on_signal, .ctx = s};

@@ -16,9 +16,9 @@
 struct monitor;
 
 enum phase {
-    PHASE_RUN,  /* the program runs */
-    PHASE_STOP, /* SIGTERM sent; waiting up to the grace period */
-    PHASE_KILL, /* SIGKILL sent; waiting (bounded) for the last reaps */
+    PHASE_RUN,  /* the program runs (signals are forwarded, never escalated) */
+    PHASE_STOP, /* the program is gone; SIGTERM sent to what it left, waiting up to --grace */
+    PHASE_KILL, /* SIGKILL sent to what is left; waiting (bounded) for the last reaps */
 };
 
 struct supervisor {
@@ -27,6 +27,7 @@ struct supervisor {
     struct monitor *monitor; /* may be NULL */
     pid_t self;
     bool pid1;
+    bool subreaper; /* a child subreaper (set by -s, or inherited), not PID 1 */
 
     pid_t child;
     bool child_running;
@@ -38,6 +39,7 @@ struct supervisor {
     bool no_children;     /* waitpid said ECHILD */
     int64_t started_ms, stop_ms, kill_deadline_ms;
     uint64_t reaped_others;
+    uint64_t forwarded[65]; /* signals passed to the program, by number (_NSIG is 65) */
 
     struct loop_source sig_src, grace_src, log_src;
     int grace_tfd;
@@ -45,10 +47,18 @@ struct supervisor {
     struct proctree tree;
 };
 
-/* Sets up the supervisor's sources on loop for the program child. Returns 0
- * or a negative errno with *what naming the failing call. */
+/* The program, as spawned. */
+struct supervised {
+    pid_t pid;
+    pid_t tty_fg;   /* the terminal's foreground group before the program took it, or -1 */
+    bool subreaper; /* jeinit is a child subreaper (-s, or the bit was inherited) */
+};
+
+/* Sets up the supervisor's sources on loop for the program. Returns 0 or a
+ * negative errno with *what naming the failing call. */
 int supervisor_init(struct supervisor *s, const struct config *cfg, struct loop *loop,
-                    const struct signal_state *sig, pid_t child, pid_t tty_fg, const char **what);
+                    const struct signal_state *sig, const struct supervised *prog,
+                    const char **what);
 
 /* Runs until the program has exited and every other child is reaped (or the
  * bounded wait after SIGKILL is over). */

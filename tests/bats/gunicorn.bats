@@ -75,6 +75,5 @@ EOF
     RUNNER= JP=
     stderr=$(cat "$LOG")
     [ "$status" -eq 0 ]
-    event_last exit '.code == 0 and .signal == null'
-    events signal | jq -s -e 'any(.[]; .signal == "SIGTERM" and .to == 2)' >/dev/null
+    event_last exit '.code == 0 and .signal == null and .forwarded.SIGTERM == 1'
 }

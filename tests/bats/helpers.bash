@@ -8,6 +8,7 @@ JEINIT=$BUILD/jeinit
 AGENT=$BUILD/libjeinit-agent.so
 SIGREC=$BUILD/helpers/sigrec
 ORPHANS=$BUILD/helpers/orphans
+SUBREAPER=$BUILD/helpers/subreaper
 FIXTURES=$ROOT/tests/fixtures
 
 # jeinit as PID 1 of a new pid namespace: everything it leaves dies with the
@@ -58,8 +59,8 @@ require_root() {
     [ "$(id -u)" -eq 0 ] || skip "needs root (unshare, cgroups)"
 }
 
-# Host pid of the first process named jeinit below pid $1 (as started by
-# `pid1 ... &`); waits up to 5 s for it to appear.
+# Host pid of the first process named $2 (default jeinit) below pid $1 (as
+# started by `pid1 ... &`); waits up to 5 s for it to appear.
 jeinit_pid() {
     local i queue p kids
     for ((i = 0; i < 100; i++)); do
@@ -67,7 +68,7 @@ jeinit_pid() {
         while [ ${#queue[@]} -gt 0 ]; do
             p=${queue[0]}
             queue=("${queue[@]:1}")
-            if [ "$(cat "/proc/$p/comm" 2>/dev/null)" = jeinit ]; then
+            if [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "${2:-jeinit}" ]; then
                 echo "$p"
                 return 0
             fi
@@ -76,7 +77,7 @@ jeinit_pid() {
         done
         sleep 0.05
     done
-    echo "no jeinit below $1" >&2
+    echo "no ${2:-jeinit} below $1" >&2
     return 1
 }
 

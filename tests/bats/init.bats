@@ -45,6 +45,16 @@ setup() {
     [ "$status" -eq 126 ]
 }
 
+@test "other exec failures give 1, as tini: ENOTDIR, ELOOP" {
+    run -1 --separate-stderr pid1 --log-format json -- /etc/passwd/x
+    [ "$status" -eq 1 ]
+    event_last exec_failed '.errno == 20 and (.msg | test("Not a directory"))'
+    ln -s loop "$BATS_TEST_TMPDIR/loop"
+    run -1 --separate-stderr pid1 --log-format json -- "$BATS_TEST_TMPDIR/loop"
+    [ "$status" -eq 1 ]
+    event_last exec_failed '.errno == 40'
+}
+
 @test "-e remaps exit codes to 0, repeatable, signals included" {
     run pid1 -e 3 -- sh -c 'exit 3'
     [ "$status" -eq 0 ]
@@ -128,20 +138,51 @@ setup() {
     grep -qx SIGUSR1 "$REC"
 }
 
-@test "verbosity: -v adds debug lines, TINI_VERBOSITY=0 keeps only errors" {
-    run --separate-stderr pid1 --log-format json -vv -- true
-    [ -n "$(events child_exit)" ]
-    TINI_VERBOSITY=0 run --separate-stderr pid1 --log-format json -- true
+# tini's scale: 0 fatal errors, 1 (default) warnings, -v info, -vv debug,
+# -vvv trace. jeinit's report lines (start, memory, exit) are not messages of
+# the init: verbosity does not govern them.
+levels() { printf '%s\n' "$stderr" | jq -R -r 'fromjson? | select(.event != "start" and .event != "exit") | .level' | sort -u | tr '\n' ' '; }
+
+@test "verbosity as tini counts it: 0 errors, 1 warnings, -v info, -vv debug, -vvv trace" {
+    # not PID 1 and not a subreaper: one warning; SIGUSR1 forwarded: debug;
+    # a reaped orphan: trace; the program's exit: info
+    prog='sh -c "sleep 0.2 &" ; kill -USR1 $PPID; sleep 0.5'
+    TINI_VERBOSITY=0 run --separate-stderr not_pid1 --log-format json -- sh -c "trap : USR1; $prog"
     [ "$status" -eq 0 ]
-    [ -z "$stderr" ]
-    JEINIT_VERBOSITY=2 run --separate-stderr pid1 --log-format json -- true
-    [ -n "$(events child_exit)" ]
+    [ -z "$(levels)" ]
+    event_last start '.argv[0] == "sh"'
+    event_last exit '.code == 0'
+
+    run --separate-stderr not_pid1 --log-format json -- sh -c "trap : USR1; $prog"
+    [ "$(levels)" = "warn " ]
+    event_last not_pid1 '.level == "warn"'
+    [ -z "$(events child_exit)" ]
+
+    run --separate-stderr pid1 --log-format json -v -- sh -c "trap : USR1; $prog"
+    [ "$(levels)" = "info " ]
+    event_last child_exit '.level == "info" and .code == 0'
+
+    run --separate-stderr pid1 --log-format json -vv -- sh -c "trap : USR1; $prog"
+    [ "$(levels)" = "debug info " ]
+    event_last signal '.level == "debug" and .signal == "SIGUSR1"'
+
+    JEINIT_VERBOSITY=4 run --separate-stderr pid1 --log-format json -- sh -c "trap : USR1; $prog"
+    [ "$(levels)" = "debug info trace " ]
+    event_any reaped '.level == "trace"'
+}
+
+@test "verbosity 0 leaves fatal errors, and the report" {
+    TINI_VERBOSITY=0 run -127 --separate-stderr pid1 --log-format json -- /nonexistent/prog
+    event_last exec_failed '.level == "error"'
+    TINI_VERBOSITY=0 run --separate-stderr pid1 --log-format json -- sh -c 'exit 4'
+    [ "$status" -eq 4 ]
+    [ "$(printf '%s\n' "$stderr" | jq -R -r 'fromjson? | .event' | tr '\n' ' ')" = "start exit " ]
 }
 
 # --- signals --------------------------------------------------------------
 
 @test "forwards TERM INT HUP USR1 USR2 WINCH QUIT, each once, in order" {
-    pid1 --log-format json -- "$SIGREC" "$REC" 2>"$LOG" &
+    pid1 --log-format json -vv -- "$SIGREC" "$REC" 2>"$LOG" &
     runner=$!
     wait_for_line "$REC" 5 ready
     jpid=$(jeinit_pid "$runner")
@@ -154,6 +195,7 @@ setup() {
     [ "$(grep '^SIG' "$REC" | tr '\n' ' ')" = "SIGINT SIGHUP SIGUSR1 SIGUSR2 SIGWINCH SIGQUIT SIGTERM " ]
     stderr=$(cat "$LOG")
     events signal | jq -s -e 'map(select(.signal == "SIGUSR2")) | length == 1 and .[0].to == 2'
+    event_last exit '.forwarded == {"SIGINT":1,"SIGHUP":1,"SIGUSR1":1,"SIGUSR2":1,"SIGWINCH":1,"SIGQUIT":1,"SIGTERM":1}'
 }
 
 @test "a signal sent to PID 1 from inside the container reaches the program" {
@@ -195,11 +237,41 @@ setup() {
 }
 
 @test "SIGPIPE, SIGTTIN and SIGTTOU reach the program with their default action" {
-    run pid1 -- sh -c 'yes | head -c 1 >/dev/null; echo ${PIPESTATUS:-ok}'
+    # jeinit blocks every signal and ignores TTIN/TTOU itself: the program
+    # must get the signal state jeinit was given (here: all default)
+    nosig() { env --default-signal "$@"; }
+    # the classic signals only: 32 and 33 are glibc's own (make ignores
+    # them, env cannot reset them, and a dynamic jeinit catches them)
+    masks() {
+        local name val
+        while read -r name val; do echo "$name $((16#${val:8} & 0x7fffffff))"; done
+    }
+    without=$(nosig sh -c 'grep -E "^Sig(Blk|Ign)" /proc/self/status' | masks)
+    run --separate-stderr nosig timeout -k 5 60 unshare --pid --fork --mount-proc --kill-child \
+        "$JEINIT" -- sh -c 'grep -E "^Sig(Blk|Ign)" /proc/self/status'
     [ "$status" -eq 0 ]
-    # yes must have died of SIGPIPE (141), not looped forever; check via the exit line
-    run pid1 -- sh -c 'kill -PIPE $$'
-    [ "$status" -eq 141 ]
+    echo "without jeinit: $without; with: $(masks <<<"$output")" >&2
+    [ "$(masks <<<"$output")" = "$without" ]
+    [ "$without" = "$(printf 'SigBlk: 0\nSigIgn: 0')" ]
+    # SIGPIPE kills a writer whose reader is gone (128+13), as without jeinit
+    run --separate-stderr nosig timeout -k 5 60 unshare --pid --fork --mount-proc --kill-child \
+        "$JEINIT" -- bash -c 'yes | head -c 1 >/dev/null; echo "yes=${PIPESTATUS[0]}"'
+    [ "$output" = "yes=141" ]
+    # SIGTTIN and SIGTTOU stop a process of the program's (not orphaned) group
+    run --separate-stderr nosig timeout -k 5 60 unshare --pid --fork --mount-proc --kill-child \
+        "$JEINIT" -- sh -c 'for sig in TTIN TTOU; do
+            sleep 5 & p=$!; kill -$sig $p; sleep 0.3
+            echo "$sig $(cut -d" " -f3 /proc/$p/stat)"; kill -KILL $p; wait $p
+        done'
+    [ "$output" = "$(printf 'TTIN T\nTTOU T')" ]
+}
+
+@test "signals the caller ignored stay ignored in the program, as with tini" {
+    # (env after timeout, which handles INT and QUIT itself)
+    run --separate-stderr timeout -k 5 60 env --default-signal --ignore-signal=INT,QUIT \
+        unshare --pid --fork --mount-proc --kill-child "$JEINIT" -- sh -c 'grep "^SigIgn" /proc/self/status'
+    # SIGINT and SIGQUIT (bits 1 and 2); 32 and 33 are glibc's own
+    [ $((16#${output#SigIgn:$'\t'} & 0x7fffffff)) -eq 6 ]
 }
 
 # --- reaping --------------------------------------------------------------
@@ -223,23 +295,64 @@ setup() {
     [[ $output == *"zombies=0"* ]]
 }
 
+@test "an inherited subreaper bit is honoured: no warning, leftovers terminated, exit at once" {
+    # a supervisor set PR_SET_CHILD_SUBREAPER and exec'd jeinit (no -s)
+    start=$(date +%s%N)
+    run --separate-stderr timeout 30 unshare --pid --fork --mount-proc --kill-child sh -c "
+        \"$SUBREAPER\" \"$JEINIT\" --log-format json -v -- sh -c 'sleep 8 & exit 0'; rc=\$?
+        sleep 0.2; pgrep -x sleep >/dev/null && echo leftover; exit \$rc"
+    elapsed=$((($(date +%s%N) - start) / 1000000))
+    [ "$status" -eq 0 ]
+    [[ $output != *leftover* ]]
+    [ -z "$(events not_pid1)" ]
+    event_last start '.subreaper == true and .pid != 1'
+    event_last terminate '.reason == "program exited"'
+    [ "$elapsed" -lt 3000 ]
+}
+
+@test "an inherited subreaper bit: SIGTERM reaches the program, its leftovers are terminated" {
+    # the outer jeinit preloads nothing into the inner one (an ASan build
+    # cannot run with jemalloc preloaded)
+    pid1 --jemalloc off --no-agent -- "$SUBREAPER" "$JEINIT" --log-format json -v -- sh -c \
+        "sleep 30 & echo \$! > $REC.bg; trap 'exit 0' TERM; while :; do sleep 0.05; done" 2>"$LOG" &
+    runner=$!
+    wait_for_line "$REC.bg" 5 .
+    sleep 0.2
+    jpid=$(jeinit_pid "$runner")
+    inner=$(cat /proc/"$jpid"/task/*/children | tr ' ' '\n' | while read -r p; do
+        [ "$(cat /proc/"$p"/comm 2>/dev/null)" = jeinit ] && echo "$p"; done)
+    [ -n "$inner" ]
+    start=$(date +%s%N)
+    kill -TERM "$inner"
+    wait "$runner"
+    elapsed=$((($(date +%s%N) - start) / 1000000))
+    stderr=$(cat "$LOG")
+    event_any terminate '.reason == "program exited"'
+    [ -z "$(events kill)" ]
+    [ "$elapsed" -lt 3000 ]
+}
+
 @test "neither PID 1 nor subreaper: tini's warning" {
     run --separate-stderr not_pid1 --log-format json -- true
     [ "$status" -eq 0 ]
     event_last not_pid1 '.level == "warn" and (.msg | contains("-s option"))'
 }
 
-@test "-w warns for each reaped zombie" {
+@test "-w warns for each reaped zombie, in tini's words in the text log" {
     run --separate-stderr pid1 --log-format json -w -- "$ORPHANS" 3
     [ "$status" -eq 0 ]
     [ "$(events reaped | wc -l)" -eq 3 ]
+    event_last reaped '.level == "warn" and .msg == "Reaped zombie process with pid=\(.pid)"'
+    run --separate-stderr pid1 --log-format text -w -- sh -c 'sh -c "sleep 0.1 &"; sleep 0.4'
+    [ "$status" -eq 0 ]
+    [[ $stderr =~ \ warn\ reaped\ .*Reaped\ zombie\ process\ with\ pid=[0-9]+ ]]
 }
 
 # --- shutdown -------------------------------------------------------------
 
 @test "leftovers get SIGTERM when the program exits, and jeinit waits for them" {
     start=$(date +%s%N)
-    run --separate-stderr pid1 --log-format json -- sh -c \
+    run --separate-stderr pid1 --log-format json -v -- sh -c \
         "sh -c 'trap \"echo bye >> $REC; exit 0\" TERM; while :; do sleep 0.05; done' & sleep 0.3; exit 4"
     [ "$status" -eq 4 ]
     grep -q bye "$REC"
@@ -259,22 +372,47 @@ setup() {
     [ "$elapsed" -lt 5000 ]
 }
 
-@test "SIGTERM to jeinit: a program that ignores it is SIGKILLed after the grace (137)" {
-    JEINIT_GRACE=1 pid1 --log-format json -- sh -c 'trap "" TERM; while :; do sleep 0.05; done' 2>"$LOG" &
+@test "SIGTERM to jeinit: a program that drains past --grace is never killed by jeinit" {
+    # the runtime owns the program's deadline (docker stop -t,
+    # terminationGracePeriodSeconds); --grace is for what the program leaves
+    start=$(date +%s%N)
+    JEINIT_GRACE=1 pid1 --log-format json -- sh -c \
+        'trap "sleep 2.5; echo drained >> $0; exit 0" TERM; while :; do sleep 0.05; done' "$REC" 2>"$LOG" &
     runner=$!
     sleep 0.4
     kill -TERM "$(jeinit_pid "$runner")"
     status=0
     wait "$runner" || status=$?
-    [ "$status" -eq 137 ]
+    elapsed=$((($(date +%s%N) - start) / 1000000))
+    [ "$status" -eq 0 ]
+    grep -qx drained "$REC"
+    [ "$elapsed" -ge 2500 ]
+    stderr=$(cat "$LOG")
+    [ -z "$(events kill)" ]
+    event_last exit '.code == 0 and .killed == false and .forwarded.SIGTERM == 1'
+}
+
+@test "SIGTERM to jeinit: after the program exits, its leftovers get --grace, then SIGKILL" {
+    JEINIT_GRACE=1 pid1 --log-format json -- sh -c \
+        '(trap "" TERM; exec sleep 100) & trap "exit 3" TERM; while :; do sleep 0.05; done' 2>"$LOG" &
+    runner=$!
+    sleep 0.4
+    start=$(date +%s%N)
+    kill -TERM "$(jeinit_pid "$runner")"
+    status=0
+    wait "$runner" || status=$?
+    elapsed=$((($(date +%s%N) - start) / 1000000))
+    [ "$status" -eq 3 ]
+    [ "$elapsed" -ge 1000 ]
+    [ "$elapsed" -lt 5000 ]
     stderr=$(cat "$LOG")
     event_last kill '.reason == "grace period over"'
-    event_last exit '.code == 137 and .signal == "SIGKILL" and .killed == true'
+    event_last exit '.code == 3 and .killed == true'
 }
 
 @test "as subreaper, leftovers are terminated too (tini would leave them running)" {
     run --separate-stderr timeout 30 unshare --pid --fork --mount-proc --kill-child sh -c "
-        \"$JEINIT\" --log-format json -s -- sh -c 'sleep 100 & exit 0'; rc=\$?
+        \"$JEINIT\" --log-format json -v -s -- sh -c 'sleep 100 & exit 0'; rc=\$?
         sleep 0.2; pgrep -x sleep >/dev/null && echo leftover; exit \$rc"
     [ "$status" -eq 0 ]
     [[ $output != *leftover* ]]

@@ -44,13 +44,13 @@ app_container() {
 
 @test "the field check is not vacuous: typos, unquoted numbers and bad divisors are caught" {
     bad=$BATS_TEST_TMPDIR/bad.yaml
-    sed -e '0,/resourceFieldRef:/s//resourceFieldRefs:/' -e 's/value: "25"/value: 25/' \
+    sed -e '0,/resourceFieldRef:/s//resourceFieldRefs:/' -e 's/value: "5"/value: 5/' \
         -e 's/divisor: 1m/divisor: 100m/' -e 's/terminationGracePeriodSeconds: 30/terminationGracePeriodSecond: 30/' \
         "$UNCHANGED" >"$bad"
     run manifest fields "$bad"
     [ "$status" -eq 1 ]
     [[ $output == *"resourceFieldRefs: no such field in EnvVarSource"* ]]
-    [[ $output == *"value: str expected, got int 25"* ]]
+    [[ $output == *"value: str expected, got int 5"* ]]
     [[ $output == *"divisor: 100m is not accepted for limits.cpu"* ]]
     [[ $output == *"terminationGracePeriodSecond: no such field in PodSpec"* ]]
 }
@@ -122,7 +122,7 @@ app_container() {
     done
 }
 
-@test "terminationGracePeriodSeconds covers JEINIT_GRACE plus 5 s for jeinit to kill, reap and log" {
+@test "terminationGracePeriodSeconds covers JEINIT_GRACE plus 5 s for jeinit to kill, reap and log, with room to drain" {
     for f in "$BAKED" "$UNCHANGED"; do
         spec=$(pod_spec "$f")
         tgps=$(jq -r '.terminationGracePeriodSeconds' <<<"$spec")
@@ -130,7 +130,7 @@ app_container() {
         [[ $tgps =~ ^[0-9]+$ ]]
         [[ $grace =~ ^[0-9]+$ ]]
         [ "$tgps" -gt "$grace" ]
-        [ "$tgps" -ge $((grace + 5)) ]
+        [ "$tgps" -ge $((grace + 5 + 10)) ]
         # no preStop hook eating into the budget
         json_holds "$spec" 'all(.containers[]; .lifecycle.preStop == null)'
     done
@@ -179,6 +179,6 @@ app_container() {
         "$JEINIT" -- sh -c 'exit 3'
     [ "$status" -eq 3 ]
     assert_json_log
-    event_last start '.grace_s == 25 and .limits.memory_bytes == 536870912 and .limits.cpus == 1.5'
+    event_last start '.grace_s == 5 and .limits.memory_bytes == 536870912 and .limits.cpus == 1.5'
     [ -z "$(events config)" ]
 }
