@@ -83,8 +83,8 @@ sanitize:
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		JEINIT_BUILD=build-san tests/run.sh $(SANITIZE_TIERS)
 
-LINT_SRC := $(wildcard src/*.c src/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c \
-              tests/helpers/*.c examples/*/*.c)
+LINT_SRC := $(wildcard src/*.c src/*.h src/agent/*.c src/agent/*.h tests/unit/*.c tests/unit/*.h \
+              tests/fuzz/*.c tests/helpers/*.c examples/*/*.c)
 lint: lint-format lint-cppcheck lint-tidy
 lint-format:
 	clang-format --dry-run -Werror $(LINT_SRC)
@@ -92,14 +92,14 @@ lint-cppcheck:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --std=c11 -D_GNU_SOURCE -Isrc --suppress=missingIncludeSystem src/
 lint-tidy:
-	clang-tidy --quiet $(wildcard src/*.c) -- -std=gnu11 -D_GNU_SOURCE -Isrc
+	clang-tidy --quiet $(wildcard src/*.c src/agent/*.c) -- -std=gnu11 -D_GNU_SOURCE -Isrc
 .PHONY: lint-format lint-cppcheck lint-tidy
 
 # libFuzzer harnesses: each parser, FUZZ_SECONDS each (CI: a short smoke).
 FUZZ_SECONDS ?= 300
 FUZZ_CFLAGS  := -std=gnu11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard src/*.c) | $(BUILD)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(filter-out src/jeinit.c src/agent.c,$(wildcard src/*.c)) $(LDLIBS_DYN)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(filter-out src/jeinit.c,$(wildcard src/*.c)) $(LDLIBS_DYN)
 
 fuzz: $(FUZZERS:%=$(BUILD)/fuzz/%)
 	tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
@@ -151,8 +151,8 @@ helpers: $(HELPERS:%=$(BUILD)/helpers/%)
 # exported but its constructor, no yajl or libcgroup.
 AGENT_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden -Isrc -O2 -g \
                 -fstack-protector-strong -D_FORTIFY_SOURCE=2
-$(BUILD)/libjeinit-agent.so: src/agent.c src/proto.h | $(BUILD)
-	$(CC) $(AGENT_CFLAGS) -shared -Wl,-z,defs -Wl,-z,now -o $@ src/agent.c -pthread
+$(BUILD)/libjeinit-agent.so: src/agent/agent.c src/agent/proto.h | $(BUILD)
+	$(CC) $(AGENT_CFLAGS) -shared -Wl,-z,defs -Wl,-z,now -o $@ src/agent/agent.c -pthread
 
 # The fragmentation workload (examples/fragmentation/), used by the demo and
 # the policy benchmark.

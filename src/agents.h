@@ -10,7 +10,7 @@
 #include <sys/types.h>
 
 #include "loop.h"
-#include "proto.h"
+#include "agent/proto.h"
 
 #define AGENTS_MAX 512
 

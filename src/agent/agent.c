@@ -11,7 +11,9 @@
  *   - fork-safe: a forked worker drops its parent's connection and registers
  *     as itself (after a short delay, so fork+exec costs nothing); jemalloc
  *     turns background threads off in a fork child, the agent turns them back
- *     on when the options asked for them;
+ *     on when the options asked for them. The worker's thread starts in the
+ *     atfork child handler, only where fork_child_may_allocate showed that
+ *     to be safe; elsewhere fork children stay silent;
  *   - silent: never writes to the program's stdout/stderr, never exits, and
  *     stops quietly when jeinit is gone or the program closed its sockets;
  *   - descriptors from 48 up (clear of stdio and of the low numbers programs
@@ -38,6 +40,7 @@
 #define FD_FLOOR           48
 #define STACK_SIZE         ((size_t)128 * 1024)
 #define FORK_DELAY_MS      100
+#define PROBE_SIZE         4096 /* above glibc's tcache sizes */
 #define MALLCTL_ARENAS_ALL "4096"
 
 typedef int (*mallctl_fn)(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen);
@@ -51,6 +54,7 @@ struct fd_id {
 
 static struct {
     bool on;
+    bool fork_thread_ok; /* fork_child_may_allocate() held at registration */
     struct fd_id shared; /* our close-on-exec copy of the inherited channel */
     struct fd_id priv;   /* our end of the private socket */
     mallctl_fn mallctl;
@@ -378,13 +382,53 @@ static void start_thread(void *arg)
     (void)pthread_attr_destroy(&attr);
 }
 
+/* What the allocator we read has handed out, by its own count. */
+static uint64_t allocator_count(void)
+{
+    uint64_t n = 0;
+    size_t len = sizeof(n);
+
+    if (A.mallctl)
+        return A.mallctl("thread.allocated", &n, &len, NULL, 0) == 0 ? n : 0;
+    if (A.mallinfo2) {
+        struct mallinfo2 mi = A.mallinfo2();
+        return mi.uordblks + mi.hblkhd;
+    }
+    return 0;
+}
+
+/* The atfork child handler creates a thread, which may allocate (its DTV, with
+ * the program's malloc): safe once the allocator's locks are reset. glibc
+ * resets its own inside fork(), before any child handler; jemalloc in its own
+ * child handler, registered when it initialises, which a successful mallctl
+ * proves. Child handlers run in registration order, so this mallctl, before
+ * our pthread_atfork, puts ours after jemalloc's (constructor order does not:
+ * ld.so runs ours first). The probe must show in that allocator's count, so
+ * it is the program's malloc (dlsym cannot say: a non-PIE program's PLT entry
+ * is what it returns). See src/agent/README.md. */
+static bool fork_child_may_allocate(void)
+{
+    uint64_t before = allocator_count(), after;
+    void *p = malloc(PROBE_SIZE);
+
+    if (!p)
+        return false;
+    __asm__ volatile("" : : "r"(p) : "memory"); /* keep the allocation */
+    after = allocator_count();
+    free(p);
+    return after >= before + PROBE_SIZE;
+}
+
+/* Invariant: runs after the allocator's child handler (fork_child_may_allocate),
+ * so start_thread may allocate; nothing before it does. */
 static void after_fork_in_child(void)
 {
     if (!A.on)
         return;
     /* the parent's connection is the parent's: drop it, keep the shared one */
     fd_forget(&A.priv, true);
-    start_thread((void *)1);
+    if (A.fork_thread_ok)
+        start_thread((void *)1);
 }
 
 __attribute__((constructor)) static void agent_init(void)
@@ -405,6 +449,7 @@ __attribute__((constructor)) static void agent_init(void)
     }
     A.mallctl = (mallctl_fn)dlsym(RTLD_DEFAULT, "mallctl");
     A.mallinfo2 = (mallinfo2_fn)dlsym(RTLD_DEFAULT, "mallinfo2");
+    A.fork_thread_ok = fork_child_may_allocate(); /* before pthread_atfork */
     if (pthread_atfork(NULL, NULL, after_fork_in_child) != 0) {
         fd_forget(&A.shared, true);
         return;

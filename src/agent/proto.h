@@ -55,7 +55,7 @@ struct agent_reply {
     uint32_t reserved;
     uint64_t purged;      /* AGENT_PURGED: resident (or RSS) released */
     uint64_t cost_ns;     /* time the agent spent on this request */
-    char version_str[32]; /* "5.3.0-0-g..." or "glibc 2.36" */
+    char version_str[32]; /* "5.3.0-0-g..." (jemalloc's own) or "glibc" */
 };
 
 static inline bool agent_reply_valid(const struct agent_reply *r, long len)
