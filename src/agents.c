@@ -17,7 +17,8 @@
 
 int agents_open(struct agent_hub *h, struct loop *loop)
 {
-    int sv[2], on = 1;
+    cleanup_close_pair int sv[2] = {-1, -1};
+    int on = 1;
 
     memset(h, 0, offsetof(struct agent_hub, slots));
     h->loop = loop;
@@ -25,22 +26,14 @@ int agents_open(struct agent_hub *h, struct loop *loop)
     if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
         return -errno;
     /* the kernel, not the payload, says who sent a registration */
-    if (setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) < 0) {
-        int e = errno;
-        (void)close(sv[0]);
-        (void)close(sv[1]);
-        return -e;
-    }
+    if (setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) < 0)
+        return -errno;
     /* the program's end: inherited across exec, and blocking for senders
      * is the agents' choice (they send with MSG_DONTWAIT) */
-    if (fcntl(sv[1], F_SETFD, 0) < 0) {
-        int e = errno;
-        (void)close(sv[0]);
-        (void)close(sv[1]);
-        return -e;
-    }
-    h->shared_fd = sv[0];
-    h->child_fd = sv[1];
+    if (fcntl(sv[1], F_SETFD, 0) < 0)
+        return -errno;
+    h->shared_fd = take_fd(&sv[0]);
+    h->child_fd = take_fd(&sv[1]);
     return 0;
 }
 

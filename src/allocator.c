@@ -41,31 +41,14 @@ static const char *const lib_dirs[] = {
 static const char *const jemalloc_names[] = {"libjemalloc.so.2", "libjemalloc.so.1",
                                              "libjemalloc.so"};
 
-const char *thp_mode_name(enum thp_mode m)
-{
-    switch (m) {
-    case THP_ALWAYS:
-        return "always";
-    case THP_MADVISE:
-        return "madvise";
-    case THP_NEVER:
-        return "never";
-    case THP_UNKNOWN:
-        break;
-    }
-    return "unknown";
-}
-
 static void alloc_warn(struct allocator *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void alloc_warn(struct allocator *a, const char *fmt, ...)
 {
     va_list ap;
 
-    if (a->nwarnings >= ALLOC_WARNINGS_MAX)
-        return;
     va_start(ap, fmt);
-    (void)vsnprintf(a->warnings[a->nwarnings++], sizeof(a->warnings[0]), fmt, ap);
+    warnings_vadd(&a->warnings, fmt, ap);
     va_end(ap);
 }
 
@@ -316,7 +299,7 @@ void allocator_find(const struct config *cfg, char *const envp[], struct allocat
         }
     }
     if (strcmp(cfg->jemalloc, "auto") == 0) {
-        int before = a->nwarnings;
+        int before = a->warnings.n;
 
         search_jemalloc(a);
         if (!a->jemalloc)
@@ -324,9 +307,9 @@ void allocator_find(const struct config *cfg, char *const envp[], struct allocat
                        "no usable libjemalloc (%s beside jeinit, in /usr/lib/" MULTIARCH
                        " and the other library directories, and in ld.so.cache): tuning glibc "
                        "malloc instead; install libjemalloc2 for the full effect",
-                       a->nwarnings > before ? "the ones above are unusable; looked" : "looked");
+                       a->warnings.n > before ? "the ones above are unusable; looked" : "looked");
         return;
     }
-    if (!try_jemalloc(a, cfg->jemalloc, "--jemalloc / JEINIT_JEMALLOC") && a->nwarnings == 0)
+    if (!try_jemalloc(a, cfg->jemalloc, "--jemalloc / JEINIT_JEMALLOC") && a->warnings.n == 0)
         alloc_warn(a, "--jemalloc %s: no such file; tuning glibc malloc instead", cfg->jemalloc);
 }

@@ -70,10 +70,8 @@ static void warn(struct config *cfg, const char *fmt, ...)
 {
     va_list ap;
 
-    if (cfg->nwarnings >= CONFIG_WARNINGS_MAX)
-        return;
     va_start(ap, fmt);
-    (void)vsnprintf(cfg->warnings[cfg->nwarnings++], CONFIG_MSG_MAX, fmt, ap);
+    warnings_vadd(&cfg->warnings, fmt, ap);
     va_end(ap);
 }
 

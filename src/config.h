@@ -10,12 +10,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "warnings.h"
+
 enum log_format { LOG_FORMAT_AUTO, LOG_FORMAT_JSON, LOG_FORMAT_TEXT };
 enum profile { PROFILE_BALANCED, PROFILE_MEMORY, PROFILE_THROUGHPUT };
 enum run_mode { MODE_RUN, MODE_INSPECT, MODE_PRINT_ENV, MODE_HELP, MODE_VERSION, MODE_LICENSE };
 
-#define CONFIG_MSG_MAX      256
-#define CONFIG_WARNINGS_MAX 8
+#define CONFIG_MSG_MAX 256
 
 struct config {
     enum run_mode mode;
@@ -56,8 +57,7 @@ struct config {
     int child_argc;
 
     /* warnings for the caller to log once logging is up */
-    int nwarnings;
-    char warnings[CONFIG_WARNINGS_MAX][CONFIG_MSG_MAX];
+    struct warnings warnings;
 };
 
 struct config_error {

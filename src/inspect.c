@@ -63,22 +63,25 @@ void report_tuning(struct jw *w, const char *key, const struct allocator *a, con
     jw_map_close(w);
 }
 
-static void warn_list(struct jw *w, const char (*list)[PATH_MAX + 128], int n)
+static void warn_list(struct jw *w, const struct warnings *list)
 {
-    for (int i = 0; i < n; i++)
-        jw_str(w, NULL, list[i]);
+    char msg[64];
+
+    for (int i = 0; i < list->n; i++)
+        jw_str(w, NULL, list->msg[i]);
+    if (list->dropped) {
+        (void)str_printf(msg, sizeof(msg), "%u more warnings did not fit", list->dropped);
+        jw_str(w, NULL, msg);
+    }
 }
 
 void report_warnings(struct jw *w, const struct findings *f)
 {
     jw_array_open(w, "warnings");
-    for (int i = 0; i < f->cfg->nwarnings; i++)
-        jw_str(w, NULL, f->cfg->warnings[i]);
-    for (int i = 0; i < f->cg->nwarnings; i++)
-        jw_str(w, NULL, f->cg->warnings[i]);
-    warn_list(w, f->alloc->warnings, f->alloc->nwarnings);
-    for (int i = 0; i < f->tuning->nwarnings; i++)
-        jw_str(w, NULL, f->tuning->warnings[i]);
+    warn_list(w, &f->cfg->warnings);
+    warn_list(w, &f->cg->warnings);
+    warn_list(w, &f->alloc->warnings);
+    warn_list(w, &f->tuning->warnings);
     jw_array_close(w);
 }
 

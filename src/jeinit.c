@@ -183,14 +183,19 @@ static char **build_environment(int agent_fd)
     return envp;
 }
 
+static void log_warnings_of(const char *event, const struct warnings *w)
+{
+    for (int i = 0; i < w->n; i++)
+        log_msg(LOG_WARN, event, "%s", w->msg[i]);
+    if (w->dropped)
+        log_msg(LOG_WARN, event, "%u more warnings did not fit and were dropped", w->dropped);
+}
+
 static void log_warnings(const struct findings *f)
 {
-    for (int i = 0; i < f->cg->nwarnings; i++)
-        log_msg(LOG_WARN, "cgroup", "%s", f->cg->warnings[i]);
-    for (int i = 0; i < f->alloc->nwarnings; i++)
-        log_msg(LOG_WARN, "allocator", "%s", f->alloc->warnings[i]);
-    for (int i = 0; i < f->tuning->nwarnings; i++)
-        log_msg(LOG_WARN, "tuning", "%s", f->tuning->warnings[i]);
+    log_warnings_of("cgroup", &f->cg->warnings);
+    log_warnings_of("allocator", &f->alloc->warnings);
+    log_warnings_of("tuning", &f->tuning->warnings);
 }
 
 static int inspect(const struct config *cfg)
@@ -394,8 +399,7 @@ int main(int argc, char *argv[])
         return inspect(&cfg);
     }
     (void)log_setup(STDERR_FILENO, cfg.log_format, cfg.verbosity);
-    for (int i = 0; i < cfg.nwarnings; i++)
-        log_msg(LOG_WARN, "config", "%s", cfg.warnings[i]);
+    log_warnings_of("config", &cfg.warnings);
     code = run(&cfg);
     log_drain(1000);
     return code;

@@ -105,4 +105,30 @@ void monitor_exit_fields(struct monitor *m, struct jw *w);
 void monitor_finish(struct monitor *m);
 void monitor_fini(struct monitor *m);
 
+/* --- between the monitor's files: monitor.c (sampling, the loop),
+ * memevents.c (events, OOM post-mortems), purge.c, report.c (the line) --- */
+
+/* The sum of the known values (UINT64_MAX: unknown). */
+static inline uint64_t mon_sum_known(uint64_t sum, uint64_t v)
+{
+    if (v == UINT64_MAX)
+        return sum;
+    return sum == UINT64_MAX ? v : sum + v;
+}
+
+/* A counter's growth; UINT64_MAX when either is unknown or it went back. */
+static inline uint64_t mon_delta(uint64_t now, uint64_t before)
+{
+    if (now == UINT64_MAX || before == UINT64_MAX || now < before)
+        return UINT64_MAX;
+    return now - before;
+}
+
+void memevents_check(struct monitor *m);                  /* after each sample */
+void memevents_check_oom(struct monitor *m, bool reaped); /* reaped: a SIGKILL was just reaped */
+void memevents_flush_oom(struct monitor *m);              /* a pending post-mortem, now */
+void memevents_on_oom_wait(struct loop_source *src, uint32_t events);
+void purge_maybe(struct monitor *m); /* after each sample */
+void purge_on_report(struct loop_source *src, uint32_t events);
+
 #endif

@@ -8,6 +8,21 @@
 #define MiB (UINT64_C(1) << 20)
 #define GiB (UINT64_C(1) << 30)
 
+const char *thp_mode_name(enum thp_mode m)
+{
+    switch (m) {
+    case THP_ALWAYS:
+        return "always";
+    case THP_MADVISE:
+        return "madvise";
+    case THP_NEVER:
+        return "never";
+    case THP_UNKNOWN:
+        break;
+    }
+    return "unknown";
+}
+
 unsigned policy_cpus(uint64_t cpu_millis)
 {
     uint64_t c = cpu_millis / 1000 + (cpu_millis % 1000 != 0); /* no wrap near UINT64_MAX */
@@ -17,13 +32,12 @@ unsigned policy_cpus(uint64_t cpu_millis)
     return c > 65536 ? 65536 : (unsigned)c;
 }
 
-static void add(struct policy *p, const char *key, const char *reason_fmt, const char *value_fmt,
-                ...) __attribute__((format(printf, 4, 5)));
+static void add(struct policy *p, const char *key, const char *reason, const char *value_fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
-/* Adds key:value (value from value_fmt) with a reason; the reason may use
- * "%s" once for the value. */
-static void add(struct policy *p, const char *key, const char *reason_fmt, const char *value_fmt,
-                ...)
+/* Adds key:value (value formatted from value_fmt) with a reason, copied as
+ * it is: a reason that needs numbers is formatted by set_reason. */
+static void add(struct policy *p, const char *key, const char *reason, const char *value_fmt, ...)
 {
     struct policy_option *o;
     va_list ap;
@@ -35,7 +49,7 @@ static void add(struct policy *p, const char *key, const char *reason_fmt, const
     va_start(ap, value_fmt);
     (void)vsnprintf(o->value, sizeof(o->value), value_fmt, ap);
     va_end(ap);
-    (void)snprintf(o->reason, sizeof(o->reason), "%s", reason_fmt);
+    (void)snprintf(o->reason, sizeof(o->reason), "%s", reason);
 }
 
 static void note(struct policy *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -90,11 +104,82 @@ static void fmt_bytes(char *buf, size_t sz, uint64_t b)
         (void)snprintf(buf, sz, "%llu MiB", (unsigned long long)(b / MiB));
 }
 
+/* jemalloc sizes itself for the host: 4 arenas per CPU. */
+#define JE_ARENAS_PER_CPU 4
+
+/* B <= b, as the strict bound a budget step holds (budgets are integers). */
+#define AT_MOST(b) ((b) + 1)
+
+/* What each profile asks of jemalloc (see policy.h for the columns).
+ * README.md's policy table mirrors these rows: change both together. The
+ * reasons in policy_jemalloc name the arena ratios in words ("one arena",
+ * "one per two", "jemalloc's own ratio"). */
+static const struct policy_profile profiles[] =
+    {
+        [PROFILE_BALANCED] =
+            {
+                /* thread caches take most allocations off the arenas: one arena
+                 * per two CPUs keeps lock contention negligible and holds less
+                 * memory (tests/bench/policy.sh: same throughput as one per CPU,
+                 * lower peak) */
+                .narenas = 1,
+                .narenas_per_cpus = 2,
+                .dirty_decay_ms = {.step = {{AT_MOST(2 * GiB), 1000}, {AT_MOST(8 * GiB), 2000}},
+                                   .otherwise = 5000},
+                .muzzy_as_dirty = false,
+                /* 4 KiB where memory is tight (TUNING.md's memory example); 16
+                 * KiB otherwise: half jemalloc's default, and the sizes between 4
+                 * and 16 KiB are where an arena lock is paid most
+                 * (tests/bench/policy.sh) */
+                .tcache_max = {.step = {{AT_MOST(256 * MiB), 4096}, {AT_MOST(8 * GiB), 16384}},
+                               .otherwise = 0},
+                .metadata_thp = false,
+                .thp_never = true,
+            },
+        [PROFILE_MEMORY] =
+            {
+                .narenas = 1,
+                .narenas_per_cpus = 0,
+                .dirty_decay_ms = {.step = {{256 * MiB, 500}}, .otherwise = 1000},
+                .muzzy_as_dirty = false,
+                .tcache_max = {.otherwise = 1024},
+                .metadata_thp = false,
+                .thp_never = true,
+            },
+        [PROFILE_THROUGHPUT] =
+            {
+                .narenas = JE_ARENAS_PER_CPU,
+                .narenas_per_cpus = 1,
+                .dirty_decay_ms = {.step = {{1 * GiB, 5000}}, .otherwise = 10000},
+                .muzzy_as_dirty = true,
+                .tcache_max = {.otherwise = 0},
+                .metadata_thp = true,
+                .thp_never = false,
+            },
+};
+
+const struct policy_profile *policy_profile_params(enum profile profile)
+{
+    if ((unsigned)profile >= sizeof(profiles) / sizeof(profiles[0]))
+        return &profiles[PROFILE_BALANCED];
+    return &profiles[profile];
+}
+
+static long budget_step(const struct policy_budget_steps *s, uint64_t budget)
+{
+    for (size_t i = 0; i < sizeof(s->step) / sizeof(s->step[0]) && s->step[i].below; i++)
+        if (budget < s->step[i].below)
+            return s->step[i].value;
+    return s->otherwise;
+}
+
 void policy_jemalloc(const struct policy_input *in, struct policy *out)
 {
+    const struct policy_profile *pp = policy_profile_params(in->profile);
     unsigned cpus = policy_cpus(in->cpu_millis);
     unsigned workers = in->workers > 1 ? in->workers : 1;
     unsigned per_worker_cpus = (cpus + workers - 1) / workers;
+    unsigned je_default_narenas = JE_ARENAS_PER_CPU * in->host_cpus;
     uint64_t budget = process_budget(in);
     unsigned narenas, bg_threads;
     long dirty, muzzy, tcache_max;
@@ -110,43 +195,32 @@ void policy_jemalloc(const struct policy_input *in, struct policy *out)
 
     /* narenas: arenas multiply fragmentation; parallelism is bounded by the
      * container's CPUs, not the host's. */
-    switch (in->profile) {
-    case PROFILE_MEMORY:
-        narenas = 1;
-        break;
-    case PROFILE_THROUGHPUT:
-        narenas = 4 * per_worker_cpus;
-        break;
-    case PROFILE_BALANCED:
-    default:
-        /* thread caches take most allocations off the arenas: one arena per
-         * two CPUs keeps lock contention negligible and holds less memory
-         * (tests/bench/policy.sh: same throughput as one per CPU, lower peak) */
-        narenas = (per_worker_cpus + 1) / 2;
-        break;
-    }
+    if (pp->narenas_per_cpus == 0)
+        narenas = pp->narenas;
+    else
+        narenas = (per_worker_cpus * pp->narenas + pp->narenas_per_cpus - 1) / pp->narenas_per_cpus;
     add(out, "narenas", "", "%u", narenas);
-    if (in->profile == PROFILE_MEMORY)
+    if (pp->narenas_per_cpus == 0)
         set_reason(out,
                    "one arena: fewest places for freed memory to sit (memory profile); "
                    "jemalloc's default would be 4 per host CPU = %u",
-                   4 * in->host_cpus);
+                   je_default_narenas);
     else if (workers > 1)
         set_reason(out,
                    "%u CPU(s) shared by %u worker processes: %u arena(s) per process; jemalloc's "
                    "default would be 4 per host CPU = %u in every worker",
-                   cpus, workers, narenas, 4 * in->host_cpus);
-    else if (in->profile == PROFILE_THROUGHPUT)
+                   cpus, workers, narenas, je_default_narenas);
+    else if (pp->narenas == JE_ARENAS_PER_CPU * pp->narenas_per_cpus)
         set_reason(out,
                    "4 arenas per CPU the container may use (%u): jemalloc's own ratio, applied to "
                    "the container instead of the host (4 per host CPU = %u arenas)",
-                   cpus, 4 * in->host_cpus);
+                   cpus, je_default_narenas);
     else
         set_reason(out,
                    "%u arena(s) for the %u CPU(s) the container may use, one per two: thread "
                    "caches take most allocations off the arenas. jemalloc's default sizes for "
                    "the host: 4 per host CPU = %u arenas, each holding its own freed memory",
-                   narenas, cpus, 4 * in->host_cpus);
+                   narenas, cpus, je_default_narenas);
 
     if (!v5) {
         note(out, "jemalloc version unknown or older than 5.0: only narenas is set");
@@ -170,21 +244,8 @@ void policy_jemalloc(const struct policy_input *in, struct policy *out)
     }
 
     /* decay: how long freed pages stay resident for reuse */
-    switch (in->profile) {
-    case PROFILE_MEMORY:
-        dirty = budget < 256 * MiB ? 500 : 1000;
-        muzzy = 0;
-        break;
-    case PROFILE_THROUGHPUT:
-        dirty = budget < 1 * GiB ? 5000 : 10000;
-        muzzy = dirty;
-        break;
-    case PROFILE_BALANCED:
-    default:
-        dirty = budget <= 2 * GiB ? 1000 : budget <= 8 * GiB ? 2000 : 5000;
-        muzzy = 0;
-        break;
-    }
+    dirty = budget_step(&pp->dirty_decay_ms, budget);
+    muzzy = pp->muzzy_as_dirty ? dirty : 0;
     add(out, "dirty_decay_ms", "", "%ld", dirty);
     set_reason(out,
                "%s may use %s%s: freed pages are returned within ~%.1f s of going unused, "
@@ -207,21 +268,7 @@ void policy_jemalloc(const struct policy_input *in, struct policy *out)
                         "is cheaper and there is room under the limit");
 
     /* tcache: kept (turning it off costs throughput), bounded when memory is tight */
-    switch (in->profile) {
-    case PROFILE_MEMORY:
-        tcache_max = 1024;
-        break;
-    case PROFILE_THROUGHPUT:
-        tcache_max = 0; /* jemalloc's default */
-        break;
-    case PROFILE_BALANCED:
-    default:
-        /* 4 KiB where memory is tight (TUNING.md's memory example); 16 KiB
-         * otherwise: half jemalloc's default, and the sizes between 4 and 16
-         * KiB are where an arena lock is paid most (tests/bench/policy.sh) */
-        tcache_max = budget <= 256 * MiB ? 4096 : budget <= 8 * GiB ? 16384 : 0;
-        break;
-    }
+    tcache_max = budget_step(&pp->tcache_max, budget);
     if (tcache_max) {
         if (version_at_least(in, 5, 3)) {
             add(out, "tcache_max", "", "%ld", tcache_max);
@@ -239,12 +286,12 @@ void policy_jemalloc(const struct policy_input *in, struct policy *out)
         note(out, "tcache: jemalloc's default (sizes up to 32 KiB cached per thread) kept");
     }
 
-    if (in->profile == PROFILE_THROUGHPUT && v51)
+    if (pp->metadata_thp && v51)
         add(out, "metadata_thp",
             "huge pages for jemalloc's own metadata cut TLB misses at a small memory cost "
             "(TUNING.md, prioritizing CPU)",
             "auto");
-    if (in->thp == THP_ALWAYS && in->profile != PROFILE_THROUGHPUT && v51)
+    if (in->thp == THP_ALWAYS && pp->thp_never && v51)
         add(out, "thp",
             "transparent huge pages are \"always\" on this host: a 2 MiB page stays resident "
             "while any of its bytes is live, which defeats purging under a memory limit",

@@ -23,6 +23,7 @@
 #include "config.h"
 
 enum thp_mode { THP_UNKNOWN, THP_ALWAYS, THP_MADVISE, THP_NEVER };
+const char *thp_mode_name(enum thp_mode m);
 
 struct policy_input {
     uint64_t memory_limit; /* bytes the container may use (MemTotal when unlimited) */
@@ -54,6 +55,34 @@ struct policy {
     size_t nnotes;
     char notes[4][POLICY_REASON_MAX];
 };
+
+/* A value that steps with B, the memory one process may count on: the value
+ * of the first step whose bound B is below, else `otherwise`. */
+struct policy_budget_steps {
+    struct {
+        uint64_t below; /* applies when B < below; 0 ends the steps */
+        long value;
+    } step[2];
+    long otherwise;
+};
+
+/* What a profile asks of jemalloc, before the version decides which options
+ * can be written. One row per profile in policy.c; README.md's policy table
+ * mirrors the rows. */
+struct policy_profile {
+    /* arenas per process: narenas per narenas_per_cpus of its CPUs (⌈C/W⌉),
+     * rounded up; narenas_per_cpus 0: narenas, whatever the CPUs */
+    unsigned narenas, narenas_per_cpus;
+    struct policy_budget_steps dirty_decay_ms; /* how long freed pages stay for reuse */
+    bool muzzy_as_dirty; /* muzzy_decay_ms = dirty_decay_ms; else 0 (purge at once) */
+    struct policy_budget_steps tcache_max; /* largest size cached per thread, in bytes;
+                                            * 0: jemalloc's default (32 KiB) */
+    bool metadata_thp; /* metadata_thp:auto (huge pages for jemalloc's metadata) */
+    bool thp_never;    /* thp:never when the host's THP is "always" */
+};
+
+/* The row for a profile (balanced for a value outside enum profile). */
+const struct policy_profile *policy_profile_params(enum profile profile);
 
 /* jemalloc options for MALLOC_CONF, only those the version knows. */
 void policy_jemalloc(const struct policy_input *in, struct policy *out);

@@ -3,6 +3,25 @@
 
 #include <string.h>
 
+#include "monitor.h"
+
+const char *cg_layout_name(enum cg_layout l)
+{
+    switch (l) {
+    case CG_LAYOUT_V1:
+        return "v1";
+    case CG_LAYOUT_V2:
+        return "v2";
+    case CG_LAYOUT_HYBRID:
+        return "hybrid";
+    case CG_LAYOUT_GIVEN:
+        return "given";
+    case CG_LAYOUT_NONE:
+        break;
+    }
+    return "none";
+}
+
 void report_cgroup(struct jw *w, const char *key, const struct cgroup *cg)
 {
     jw_map_open(w, key);
@@ -108,4 +127,114 @@ void report_usage(struct jw *w, const struct cgroup_usage *u, bool with_stat)
             jw_u64(w, u->stat[i].key, u->stat[i].value);
         jw_map_close(w);
     }
+}
+
+/* --- the memory line ------------------------------------------------------- */
+
+static const char *allocator_name(uint32_t a)
+{
+    return a == AGENT_ALLOC_JEMALLOC ? "jemalloc" : a == AGENT_ALLOC_GLIBC ? "glibc" : "unknown";
+}
+
+static void report_process(struct jw *w, const struct proc_sample *p)
+{
+    jw_map_open(w, NULL);
+    jw_i64(w, "pid", p->pid);
+    jw_str(w, "comm", p->comm);
+    jw_u64_or_null(w, "rss_bytes", p->rss);
+    jw_u64_or_null(w, "pss_bytes", p->pss);
+    jw_u64_or_null(w, "anon_bytes", p->anon);
+    jw_u64_or_null(w, "swap_bytes", p->swap);
+    if (p->agent) {
+        const struct agent_reply *r = &p->agent->stats;
+        jw_str(w, "allocator", allocator_name(r->allocator));
+        jw_u64_or_null(w, "allocated_bytes", r->allocated);
+        jw_u64_or_null(w, "active_bytes", r->active);
+        jw_u64_or_null(w, "resident_bytes", r->resident);
+        jw_u64_or_null(w, "retained_bytes", r->retained);
+        jw_u64_or_null(w, "held_bytes", r->held);
+        jw_u64_or_null(w, "metadata_bytes", r->metadata);
+        jw_u64_or_null(w, "mapped_bytes", r->mapped);
+        if (r->allocator == AGENT_ALLOC_JEMALLOC) {
+            jw_u64(w, "narenas", r->narenas);
+            jw_u64(w, "background_threads", r->background_threads);
+        }
+        if (!p->fresh)
+            jw_bool(w, "stale", true);
+    } else {
+        jw_null(w, "allocator");
+    }
+    jw_map_close(w);
+}
+
+static void write_pressure_flat(struct jw *w, const struct cgroup_usage *u)
+{
+    jw_map_open(w, "pressure");
+    jw_str(w, "scope", u->psi_scope ? u->psi_scope : "unavailable");
+    if (u->psi_scope) {
+        jw_double(w, "some_avg10", u->psi.some.avg10, 2);
+        jw_double(w, "some_avg60", u->psi.some.avg60, 2);
+        if (u->psi.full.present) {
+            jw_double(w, "full_avg10", u->psi.full.avg10, 2);
+            jw_double(w, "full_avg60", u->psi.full.avg60, 2);
+        }
+    }
+    jw_map_close(w);
+}
+
+void report_memory(struct jw *w, const struct monitor *m, const struct diag_sample *d)
+{
+    const struct cgroup_usage *u = &m->usage;
+    uint64_t pss = UINT64_MAX;
+
+    jw_u64(w, "seq", m->seq);
+    jw_double(w, "interval_s", (double)m->cfg->interval_ms / 1000.0, 1);
+    jw_u64(w, "limit_bytes", m->lim->memory_limit);
+    jw_bool(w, "limit_unlimited", m->lim->memory_unlimited);
+    if (u->current != UINT64_MAX && m->lim->memory_limit)
+        jw_double(w, "usage_pct", 100.0 * (double)u->current / (double)m->lim->memory_limit, 1);
+    else
+        jw_null(w, "usage_pct");
+    report_usage(w, u, false);
+    write_pressure_flat(w, u);
+    report_events(w, "events", u);
+    jw_map_open(w, "events_delta");
+    jw_u64_or_null(w, "high", mon_delta(u->ev_high, m->prev.ev_high));
+    jw_u64_or_null(w, "max", mon_delta(u->ev_max, m->prev.ev_max));
+    jw_u64_or_null(w, "oom", mon_delta(u->ev_oom, m->prev.ev_oom));
+    jw_u64_or_null(w, "oom_kill", mon_delta(u->ev_oom_kill, m->prev.ev_oom_kill));
+    jw_map_close(w);
+
+    jw_array_open(w, "processes");
+    for (size_t i = 0; i < m->nprocs; i++) {
+        if (i < MON_PROCS_LISTED)
+            report_process(w, &m->procs[i]);
+        pss = mon_sum_known(pss, m->procs[i].pss);
+    }
+    jw_array_close(w);
+    jw_u64(w, "processes_omitted",
+           (m->nprocs > MON_PROCS_LISTED ? m->nprocs - MON_PROCS_LISTED : 0) + m->nskipped);
+    jw_map_open(w, "totals");
+    jw_u64(w, "processes", m->nprocs + m->nskipped);
+    jw_u64(w, "reporting", d->reporting);
+    jw_u64_or_null(w, "rss_bytes", d->rss);
+    jw_u64_or_null(w, "pss_bytes", pss);
+    jw_u64_or_null(w, "allocated_bytes", d->allocated);
+    jw_u64_or_null(w, "held_bytes", d->held);
+    jw_map_close(w);
+    /* what the reporting processes hold beyond their malloc heaps: all of it
+     * (code, stacks, other allocators included), and the allocators' part */
+    jw_map_open(w, "gap");
+    jw_u64_or_null(w, "rss_minus_allocated_bytes",
+                   d->agent_rss != UINT64_MAX && d->allocated != UINT64_MAX
+                       ? (d->agent_rss > d->allocated ? d->agent_rss - d->allocated : 0)
+                       : UINT64_MAX);
+    jw_u64_or_null(w, "allocator_held_bytes", d->held);
+    jw_map_close(w);
+    jw_map_open(w, "diagnosis");
+    jw_str(w, "state", diag_state_name(m->diag.state));
+    jw_bool(w, "near_limit", m->diag.near_limit);
+    jw_double(w, "window_s", m->diag.window_s, 0);
+    jw_str(w, "why", m->diag.why);
+    jw_map_close(w);
 }

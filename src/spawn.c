@@ -46,7 +46,7 @@ static void __attribute__((noreturn)) child_exec(const struct spawn_request *req
 
 int spawn_child(const struct spawn_request *req, pid_t *pid, int *exec_errno)
 {
-    int fds[2];
+    cleanup_close_pair int fds[2] = {-1, -1};
     int err = 0;
     ssize_t n;
     pid_t p;
@@ -55,17 +55,13 @@ int spawn_child(const struct spawn_request *req, pid_t *pid, int *exec_errno)
     if (pipe2(fds, O_CLOEXEC) < 0)
         return -errno;
     p = fork();
-    if (p < 0) {
-        int e = errno;
-        (void)close(fds[0]);
-        (void)close(fds[1]);
-        return -e;
-    }
+    if (p < 0)
+        return -errno;
     if (p == 0) {
         (void)close(fds[0]);
         child_exec(req, fds[1]);
     }
-    (void)close(fds[1]);
+    (void)close(take_fd(&fds[1]));
     /* Also from this side, so that a signal for the group cannot arrive
      * before the child has made it; EACCES after the exec is harmless. */
     (void)setpgid(p, p);
@@ -74,7 +70,6 @@ int spawn_child(const struct spawn_request *req, pid_t *pid, int *exec_errno)
     do {
         n = read(fds[0], &err, sizeof(err));
     } while (n < 0 && errno == EINTR);
-    (void)close(fds[0]);
     if (n == (ssize_t)sizeof(err))
         *exec_errno = err ? err : EIO;
     *pid = p;

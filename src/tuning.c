@@ -12,10 +12,8 @@ static void tuning_warn(struct tuning *t, const char *fmt, ...)
 {
     va_list ap;
 
-    if (t->nwarnings >= TUNING_WARNINGS_MAX)
-        return;
     va_start(ap, fmt);
-    (void)vsnprintf(t->warnings[t->nwarnings++], sizeof(t->warnings[0]), fmt, ap);
+    warnings_vadd(&t->warnings, fmt, ap);
     va_end(ap);
 }
 

@@ -5,15 +5,15 @@
 #ifndef JEINIT_TUNING_H
 #define JEINIT_TUNING_H
 
-#include "allocator.h"
-#include "cgroup.h"
+#include "allocator_types.h"
+#include "cgroup_types.h"
 #include "config.h"
 #include "envplan.h"
 #include "malloc_conf.h"
 #include "policy.h"
+#include "warnings.h"
 
-#define TUNING_CHANGES_MAX  6
-#define TUNING_WARNINGS_MAX 4
+#define TUNING_CHANGES_MAX 6
 
 struct tuning {
     bool jemalloc;
@@ -25,8 +25,7 @@ struct tuning {
     char arena_max[16];
     size_t nchanges;
     struct env_change changes[TUNING_CHANGES_MAX];
-    int nwarnings;
-    char warnings[TUNING_WARNINGS_MAX][256];
+    struct warnings warnings;
     struct mc_merge mc; /* jemalloc only; last: tuning_plan does not clear it */
 };
 

@@ -24,8 +24,24 @@ static inline void cleanup_closep(const int *fd)
         (void)close(*fd);
 }
 
-#define cleanup_free  __attribute__((cleanup(cleanup_freep)))
-#define cleanup_close __attribute__((cleanup(cleanup_closep)))
+static inline void cleanup_close_pairp(int (*fds)[2])
+{
+    cleanup_closep(&(*fds)[0]);
+    cleanup_closep(&(*fds)[1]);
+}
+
+#define cleanup_free       __attribute__((cleanup(cleanup_freep)))
+#define cleanup_close      __attribute__((cleanup(cleanup_closep)))
+#define cleanup_close_pair __attribute__((cleanup(cleanup_close_pairp))) /* int fds[2] */
+
+/* Hands a descriptor guarded by cleanup_close over to its new owner. */
+static inline int take_fd(int *fd)
+{
+    int r = *fd;
+
+    *fd = -1;
+    return r;
+}
 
 /* Copies src into dst (size dstsz, always NUL-terminated when dstsz > 0).
  * Returns 0, or -ENAMETOOLONG when src did not fit (dst then holds a prefix). */

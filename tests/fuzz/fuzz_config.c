@@ -51,10 +51,10 @@ static void check_ok(const struct config *cfg, int argc, char *const argv[], cha
     INVARIANT(cfg->log_format == LOG_FORMAT_AUTO || cfg->log_format == LOG_FORMAT_JSON ||
               cfg->log_format == LOG_FORMAT_TEXT);
     INVARIANT(cfg->pdeathsig >= 0 && cfg->pdeathsig <= 64);
-    INVARIANT(cfg->nwarnings >= 0 && cfg->nwarnings <= CONFIG_WARNINGS_MAX);
-    for (int i = 0; i < cfg->nwarnings; i++) {
-        INVARIANT(memchr(cfg->warnings[i], '\0', CONFIG_MSG_MAX) != NULL);
-        INVARIANT(cfg->warnings[i][0] != '\0');
+    INVARIANT(cfg->warnings.n >= 0 && cfg->warnings.n <= WARNINGS_MAX);
+    for (int i = 0; i < cfg->warnings.n; i++) {
+        INVARIANT(memchr(cfg->warnings.msg[i], '\0', WARNING_LEN) != NULL);
+        INVARIANT(cfg->warnings.msg[i][0] != '\0');
     }
     /* strings are the caller's (argv, envp) or the defaults */
     INVARIANT(points_into(cfg->cgroup_root, argv, argc) ||

@@ -128,9 +128,9 @@ static void test_environment(void)
     CHECK(PARSE(bool_env, "true") == -EINVAL && strstr(err.msg, "JEINIT_SUBREAPER"),
           "bad JEINIT_SUBREAPER stops: %s", err.msg);
     CHECK(PARSE(bad_lenient, "true") == 0, "bad tuning variables do not stop");
-    CHECK_INT(cfg.nwarnings, 2, "one warning each (empty means unset)");
-    CHECK(cfg.nwarnings == 2 && strstr(cfg.warnings[0], "JEINIT_MEMORY_LIMIT") &&
-              strstr(cfg.warnings[1], "JEINIT_PROFILE"),
+    CHECK_INT(cfg.warnings.n, 2, "one warning each (empty means unset)");
+    CHECK(cfg.warnings.n == 2 && strstr(cfg.warnings.msg[0], "JEINIT_MEMORY_LIMIT") &&
+              strstr(cfg.warnings.msg[1], "JEINIT_PROFILE"),
           "warnings name the variables");
     CHECK(cfg.memory_limit == 0 && cfg.profile == PROFILE_BALANCED, "defaults kept");
 }

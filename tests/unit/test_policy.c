@@ -293,6 +293,127 @@ static void test_jemalloc_table(void)
     }
 }
 
+/* An input of the given profile whose budget B is exactly memory_limit. */
+static struct policy_input row_input(enum profile profile, uint64_t memory_limit)
+{
+    return (struct policy_input){.memory_limit = memory_limit,
+                                 .memory_high = NONE,
+                                 .cpu_millis = 2000,
+                                 .host_cpus = 64,
+                                 .profile = profile,
+                                 .thp = THP_ALWAYS,
+                                 .jemalloc_major = 5,
+                                 .jemalloc_minor = 3};
+}
+
+/* The row's value at budget b, as policy.h defines the steps. */
+static long row_value(const struct policy_budget_steps *s, uint64_t b)
+{
+    for (size_t i = 0; i < sizeof(s->step) / sizeof(s->step[0]) && s->step[i].below; i++)
+        if (b < s->step[i].below)
+            return s->step[i].value;
+    return s->otherwise;
+}
+
+static void add_budget(uint64_t *budgets, size_t *n, size_t max, uint64_t b)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (budgets[i] == b)
+            return;
+    if (*n < max)
+        budgets[(*n)++] = b;
+}
+
+/* Each step's bound and bound - 1 (the edges of the steps), and budgets
+ * below and above every bound. */
+static size_t row_budgets(const struct policy_profile *row, uint64_t *out, size_t max)
+{
+    const struct policy_budget_steps *cols[] = {&row->dirty_decay_ms, &row->tcache_max};
+    size_t n = 0;
+
+    add_budget(out, &n, max, 16 * MiB);
+    add_budget(out, &n, max, 64 * GiB);
+    for (size_t c = 0; c < 2; c++)
+        for (size_t i = 0; i < 2 && cols[c]->step[i].below; i++) {
+            add_budget(out, &n, max, cols[c]->step[i].below - 1);
+            add_budget(out, &n, max, cols[c]->step[i].below);
+        }
+    return n;
+}
+
+/* policy.c's profile table is the policy: for each profile, the options
+ * derived at shapes around the row's bounds are the row's values. */
+static void test_profile_rows(void)
+{
+    static const enum profile profiles[] = {PROFILE_BALANCED, PROFILE_MEMORY, PROFILE_THROUGHPUT};
+    static const uint64_t cpu_millis[] = {500, 1000, 3000, 16000};
+    static const unsigned workers[] = {0, 4};
+
+    for (size_t k = 0; k < sizeof(profiles) / sizeof(profiles[0]); k++) {
+        const struct policy_profile *row = policy_profile_params(profiles[k]);
+        const char *name = profile_name(profiles[k]);
+        struct policy_input in;
+        struct policy p;
+        uint64_t budgets[12];
+        size_t nb = row_budgets(row, budgets, sizeof(budgets) / sizeof(budgets[0]));
+        bool narenas_ok = true, ascending = true;
+
+        for (size_t c = 0; c < 2; c++) {
+            const struct policy_budget_steps *s = c ? &row->tcache_max : &row->dirty_decay_ms;
+            ascending = ascending && (!s->step[1].below || s->step[1].below > s->step[0].below);
+        }
+        CHECK(ascending, "%s row: budget steps ascend", name);
+
+        for (size_t c = 0; c < sizeof(cpu_millis) / sizeof(cpu_millis[0]); c++)
+            for (size_t w = 0; w < sizeof(workers) / sizeof(workers[0]); w++) {
+                unsigned cpus = policy_cpus(cpu_millis[c]), nw = workers[w] > 1 ? workers[w] : 1;
+                unsigned per_worker = (cpus + nw - 1) / nw;
+                long want = row->narenas_per_cpus == 0
+                                ? (long)row->narenas
+                                : ((long)per_worker * row->narenas + row->narenas_per_cpus - 1) /
+                                      row->narenas_per_cpus;
+
+                in = row_input(profiles[k], 1 * GiB);
+                in.cpu_millis = cpu_millis[c];
+                in.workers = workers[w];
+                policy_jemalloc(&in, &p);
+                narenas_ok = narenas_ok && get_long(&p, "narenas", -1) == want;
+            }
+        if (row->narenas_per_cpus == 0)
+            CHECK(narenas_ok,
+                  "%s row: narenas %u whatever the CPUs, at 0.5-16 CPUs, 1 or 4 workers", name,
+                  row->narenas);
+        else
+            CHECK(narenas_ok,
+                  "%s row: narenas %u per %u CPU(s) of a process, at 0.5-16 CPUs, 1 or 4 workers",
+                  name, row->narenas, row->narenas_per_cpus);
+
+        for (size_t i = 0; i < nb; i++) {
+            long dirty = row_value(&row->dirty_decay_ms, budgets[i]);
+            long tcache = row_value(&row->tcache_max, budgets[i]);
+
+            in = row_input(profiles[k], budgets[i]);
+            policy_jemalloc(&in, &p);
+            CHECK(get_long(&p, "dirty_decay_ms", -1) == dirty &&
+                      get_long(&p, "muzzy_decay_ms", -1) == (row->muzzy_as_dirty ? dirty : 0) &&
+                      tcache_limit(&p) == (tcache ? tcache : JE_DEFAULT_TCACHE) &&
+                      !get(&p, "tcache_max") == !tcache,
+                  "%s row at B = %llu bytes: dirty_decay_ms %ld, muzzy_decay_ms %ld, tcache_max "
+                  "%ld (0: unset)",
+                  name, (unsigned long long)budgets[i], dirty, row->muzzy_as_dirty ? dirty : 0,
+                  tcache);
+        }
+
+        in = row_input(profiles[k], 1 * GiB);
+        policy_jemalloc(&in, &p);
+        CHECK(!get(&p, "metadata_thp") == !row->metadata_thp && !get(&p, "thp") == !row->thp_never,
+              "%s row: metadata_thp %s, thp:never on a THP-always host %s", name,
+              row->metadata_thp ? "set" : "unset", row->thp_never ? "set" : "unset");
+    }
+    CHECK(policy_profile_params((enum profile)3) == policy_profile_params(PROFILE_BALANCED),
+          "a profile outside the enum gets the balanced row");
+}
+
 /* The same shape sized for a 2- or a 64-CPU host gets the same options: the
  * host only shows in the reasons. */
 static void test_host_cpus_only_in_reasons(void)
@@ -422,6 +543,7 @@ static void test_cpus(void)
 int main(void)
 {
     test_jemalloc_table();
+    test_profile_rows();
     test_host_cpus_only_in_reasons();
     test_reasons();
     test_glibc_table();

@@ -52,8 +52,8 @@ static const char *changed(const char *key)
 
 static bool warned(const char *needle)
 {
-    for (int i = 0; i < t.nwarnings; i++)
-        if (strstr(t.warnings[i], needle))
+    for (int i = 0; i < t.warnings.n; i++)
+        if (strstr(t.warnings.msg[i], needle))
             return true;
     return false;
 }
@@ -70,7 +70,7 @@ static void test_jemalloc(void)
     CHECK_STR(changed("MALLOC_CONF"), DERIVED_2CPU_2GI, "MALLOC_CONF: the derived options");
     CHECK(!changed("MALLOC_ARENA_MAX") && !changed("GLIBC_TUNABLES"), "no glibc settings");
     CHECK_INT(t.nchanges, 2, "two changes");
-    CHECK_INT(t.nwarnings, 0, "no warnings");
+    CHECK_INT(t.warnings.n, 0, "no warnings");
     CHECK(t.input.memory_high == UINT64_MAX && t.input.cpu_millis == 2000 &&
               t.input.host_cpus == 64 && t.input.jemalloc_major == 5,
           "policy input from the limits and the allocator");
@@ -112,14 +112,14 @@ static void test_jemalloc_user(void)
     setup(true, bad);
     tuning_plan(&cfg, &lim, &alloc, NULL, bad, &t);
     CHECK(warned("MALLOC_CONF: malformed pair 'oops'"), "a bad MALLOC_CONF pair named: %s",
-          t.nwarnings ? t.warnings[0] : "(none)");
+          t.warnings.n ? t.warnings.msg[0] : "(none)");
     CHECK(strstr(changed("MALLOC_CONF"), ",narenas:8,oops,x-y:1") != NULL, "passed on as it is: %s",
           changed("MALLOC_CONF"));
 
     setup(true, extra_bad);
     tuning_plan(&cfg, &lim, &alloc, NULL, extra_bad, &t);
     CHECK(warned("JEINIT_MALLOC_CONF: malformed pair 'nope'"),
-          "a bad JEINIT_MALLOC_CONF pair named: %s", t.nwarnings ? t.warnings[0] : "(none)");
+          "a bad JEINIT_MALLOC_CONF pair named: %s", t.warnings.n ? t.warnings.msg[0] : "(none)");
 
     setup(true, all);
     tuning_plan(&cfg, &lim, &alloc, NULL, all, &t);

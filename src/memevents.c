@@ -1,0 +1,189 @@
+/* memevents.c - what happens to the cgroup's memory between samples, told as
+ * it happens: OOM kills (a post-mortem: the victim, the processes gone, the
+ * largest, the last samples and the diagnosis before the kill), the event
+ * counters (memory.high, memory.max, oom) and pressure crossing its
+ * threshold. Part of the monitor (monitor.h). */
+#include <errno.h>
+#include <string.h>
+
+#include "log.h"
+#include "monitor.h"
+#include "procfs_parse.h"
+#include "util.h"
+
+/* Exited: reaped (no such process) or a zombie. */
+static bool process_gone(pid_t pid)
+{
+    char path[48], buf[512];
+    struct proc_stat st;
+    ssize_t len;
+
+    (void)str_printf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    len = read_file(path, buf, sizeof(buf));
+    if (len < 0)
+        return len == -ENOENT || len == -ESRCH;
+    return proc_parse_stat(buf, (size_t)len, &st) == 0 && st.state == 'Z';
+}
+
+static void postmortem(struct monitor *m, uint64_t count)
+{
+    struct jw *w = log_report(LOG_ERROR, "oom_kill");
+    size_t first = m->wlen > 6 ? m->wlen - 6 : 0;
+    int64_t now = now_mono_ms();
+
+    m->oom_kills += count;
+    jw_u64(w, "count", count);
+    jw_u64(w, "total", m->oom_kills);
+    jw_u64(w, "limit_bytes", m->lim->memory_limit);
+    /* usage when last sampled, and the cgroup's high-water mark */
+    jw_u64_or_null(w, "usage_bytes", m->usage.current);
+    jw_u64_or_null(w, "peak_bytes", m->usage.peak);
+    if (m->killed_pid && now - m->killed_ms < 5000) {
+        jw_map_open(w, "victim");
+        jw_i64(w, "pid", m->killed_pid);
+        jw_str(w, "comm", m->killed_comm[0] ? m->killed_comm : NULL);
+        jw_map_close(w);
+    }
+    /* the OOM killer takes the largest: the processes of the sample before
+     * the kill that are gone now name the victim when its parent, not
+     * jeinit, reaped it */
+    jw_array_open(w, "gone_since_last_sample");
+    for (size_t i = 0; i < m->noom_procs; i++) {
+        const struct proc_sample *p = &m->oom_procs[i];
+        if (!process_gone(p->pid))
+            continue;
+        jw_map_open(w, NULL);
+        jw_i64(w, "pid", p->pid);
+        jw_str(w, "comm", p->comm);
+        jw_u64_or_null(w, "rss_bytes", p->rss);
+        jw_map_close(w);
+    }
+    jw_array_close(w);
+    if (m->noom_procs > 0) {
+        const struct proc_sample *p = &m->oom_procs[0];
+        jw_map_open(w, "largest");
+        jw_i64(w, "pid", p->pid);
+        jw_str(w, "comm", p->comm);
+        jw_u64_or_null(w, "rss_bytes", p->rss);
+        jw_u64_or_null(w, "allocated_bytes",
+                       p->agent && p->fresh ? p->agent->stats.allocated : UINT64_MAX);
+        jw_map_close(w);
+    }
+    jw_array_open(w, "last_samples");
+    for (size_t i = first; i < m->wlen; i++) {
+        const struct diag_sample *d = &m->window[i];
+        jw_map_open(w, NULL);
+        jw_double(w, "t_s", (double)(d->t_ms - now) / 1000.0, 1);
+        jw_u64_or_null(w, "usage_bytes", d->usage);
+        jw_u64_or_null(w, "anon_bytes", d->anon);
+        jw_u64_or_null(w, "file_bytes", d->file);
+        jw_u64_or_null(w, "rss_bytes", d->rss);
+        jw_u64_or_null(w, "allocated_bytes", d->allocated);
+        jw_map_close(w);
+    }
+    jw_array_close(w);
+    /* the same object as in memory lines: one type per field name */
+    jw_map_open(w, "diagnosis");
+    jw_str(w, "state", diag_state_name(m->oom_diag.state));
+    jw_str(w, "why", m->oom_diag.why[0] ? m->oom_diag.why : "no samples before the kill");
+    jw_map_close(w);
+    log_end(w);
+}
+
+/* A sample sees the OOM counter move before jeinit reaps the victim (or
+ * never, when its parent reaps it): the post-mortem waits a moment so that a
+ * reap can name the victim. */
+#define OOM_WAIT_MS 300
+
+void memevents_flush_oom(struct monitor *m)
+{
+    if (m->oom_pending == 0)
+        return;
+    postmortem(m, m->oom_pending);
+    m->oom_pending = 0;
+    if (m->oom_tfd >= 0)
+        (void)timer_arm(m->oom_tfd, 0, 0);
+}
+
+/* OOM kills since the last look. reaped: a SIGKILLed child was just reaped,
+ * the likely victim: report now. */
+void memevents_check_oom(struct monitor *m, bool reaped)
+{
+    uint64_t seen = m->usage.ev_oom_kill;
+
+    if (seen == UINT64_MAX)
+        return;
+    if (!m->oom_base_known) {
+        m->oom_base = seen;
+        m->oom_base_known = true;
+        return;
+    }
+    if (seen > m->oom_base + m->oom_kills + m->oom_pending) {
+        /* the wait starts with the first kill seen, and is not pushed back */
+        bool waiting = m->oom_pending > 0;
+        if (!waiting) {
+            /* the view before the kill: the previous sample when a sample
+             * saw it, the last one when a reap did */
+            m->noom_procs = m->nlast;
+            memcpy(m->oom_procs, m->last_procs, m->nlast * sizeof(m->last_procs[0]));
+            m->oom_diag = reaped ? m->diag : m->prev_diag;
+        }
+        m->oom_pending = seen - m->oom_base - m->oom_kills;
+        if (!reaped && !waiting && m->oom_tfd >= 0)
+            (void)timer_arm(m->oom_tfd, OOM_WAIT_MS, 0);
+    }
+    if (m->oom_pending > 0 && (reaped || m->oom_tfd < 0))
+        memevents_flush_oom(m);
+}
+
+void memevents_on_oom_wait(struct loop_source *src, uint32_t events)
+{
+    (void)events;
+    timer_ack(src->fd);
+    memevents_flush_oom(src->ctx);
+}
+
+static void check_counter(const char *event, const char *what, uint64_t now, uint64_t before)
+{
+    uint64_t d = mon_delta(now, before);
+    struct jw *w;
+
+    if (d == UINT64_MAX || d == 0)
+        return;
+    w = log_report(LOG_WARN, event);
+    jw_u64(w, "count", d);
+    jw_u64(w, "total", now);
+    jw_str(w, "msg", what);
+    log_end(w);
+}
+
+void memevents_check(struct monitor *m)
+{
+    const struct cgroup_usage *u = &m->usage, *p = &m->prev;
+
+    if (m->have_prev) {
+        check_counter("memory_high",
+                      "usage went over memory.high: the kernel reclaimed and "
+                      "throttled the container",
+                      u->ev_high, p->ev_high);
+        check_counter("memory_max",
+                      "usage reached the memory limit: the kernel had to reclaim "
+                      "before allocating",
+                      u->ev_max, p->ev_max);
+        check_counter("oom", "the cgroup ran out of memory", u->ev_oom, p->ev_oom);
+    }
+    memevents_check_oom(m, false);
+    if (u->psi_scope) {
+        bool high = u->psi.some.avg10 >= (double)m->cfg->pressure_percent;
+        if (high != m->pressure_high) {
+            struct jw *w = log_report(high ? LOG_WARN : LOG_INFO, "pressure");
+            jw_str(w, "state", high ? "high" : "normal");
+            jw_str(w, "scope", u->psi_scope);
+            jw_double(w, "some_avg10", u->psi.some.avg10, 2);
+            jw_double(w, "full_avg10", u->psi.full.present ? u->psi.full.avg10 : 0.0, 2);
+            jw_u64(w, "threshold_pct", m->cfg->pressure_percent);
+            log_end(w);
+            m->pressure_high = high;
+        }
+    }
+}
