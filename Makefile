@@ -20,7 +20,7 @@ LDLIBS_STATIC := -l:libyajl_s.a -l:libcgroup.a -lpthread
 CORE := util parse config json log signals spawn loop proctree supervisor cgroup report policy \
         malloc_conf envplan elfscan allocator tuning inspect agents diagnosis monitor memevents \
         purge scan cgroup_parse procfs_parse warnings cgroup_libcgroup cgroup_limits \
-        cgroup_usage
+        cgroup_usage fds
 CORE_OBJS   := $(CORE:%=$(BUILD)/%.o)
 # The pure modules (no files, no globals, no printing): the unit tests and
 # fuzzers link these and nothing else, so pure code that grew a call into

@@ -113,7 +113,8 @@ static int check_dependencies(const unsigned char *map, size_t len, const char *
  * version. 0, or a negative errno with *why. */
 static int check_library(const char *path, bool want_version, struct allocator *a, const char **why)
 {
-    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO named like a library must not stop PID 1 */
+    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     struct stat st;
     void *map;
     int r;

@@ -20,6 +20,7 @@
 #include "cgroup.h"
 #include "config.h"
 #include "envplan.h"
+#include "fds.h"
 #include "inspect.h"
 #include "log.h"
 #include "loop.h"
@@ -280,6 +281,33 @@ static int usage_error(const struct config_error *err)
     return err->exit_code;
 }
 
+/* No descriptor for a signalfd or epoll (ulimit -n): the program starts all
+ * the same, with its environment as it is, under tini's sigtimedwait loop. */
+static int run_bare(const struct config *cfg, const struct signal_state *sig,
+                    const struct fds_limit *fdl, const char *what, int err)
+{
+    struct spawn_request req = {.argv = cfg->child_argv,
+                                .envp = environ,
+                                .signals = sig,
+                                .nofile = fdl->raised ? &fdl->original : NULL};
+    pid_t pid;
+    int exec_errno, r;
+
+    log_msg(LOG_WARN, "setup",
+            "%s failed: %s; running the program under a minimal loop (signals forwarded, "
+            "zombies reaped) without allocator tuning or memory report",
+            what, strerror(err));
+    r = spawn_child(&req, &pid, &exec_errno);
+    if (r < 0) {
+        log_msg(LOG_ERROR, "spawn", "fork failed: %s", strerror(-r));
+        return 1;
+    }
+    if (exec_errno)
+        log_msg(LOG_ERROR, "exec_failed", "exec %s failed: %s", cfg->child_argv[0],
+                strerror(exec_errno));
+    return exit_code_for_status(supervisor_run_bare(cfg, pid), cfg);
+}
+
 static int run(struct config *cfg)
 {
     struct signal_state sig;
@@ -291,25 +319,35 @@ static int run(struct config *cfg)
     struct findings f;
     char **envp;
     bool with_agents = false;
+    struct fds_limit fdl;
+    bool extras;
     int exec_errno, r, code;
 
+    /* descriptors first: the optional parts run only if enough are left */
+    fds_prepare(&fdl);
+    extras = fds_enough_for_extras(fdl.free);
+    if (!extras && cfg->interval_ms > 0)
+        log_msg(LOG_WARN, "fds",
+                "only %llu descriptors (ulimit -n), %llu of them free: no agent channel and no "
+                "memory monitor; the program runs as usual",
+                (unsigned long long)fdl.own, (unsigned long long)fdl.free);
     r = signals_setup(&sig, &what);
+    if (r < 0 && sig.sigfd < 0 && strcmp(what, "signalfd") == 0)
+        return run_bare(cfg, &sig, &fdl, what, -r);
     if (r < 0) {
         log_msg(LOG_ERROR, "setup", "%s failed: %s", what, strerror(-r));
         return 1;
     }
     r = loop_init(&loop);
-    if (r < 0) {
-        log_msg(LOG_ERROR, "setup", "epoll_create1 failed: %s", strerror(-r));
-        return 1;
-    }
+    if (r < 0)
+        return run_bare(cfg, &sig, &fdl, "epoll_create1", -r);
     prog.subreaper = become_reaper(cfg);
     if (cfg->pdeathsig && prctl(PR_SET_PDEATHSIG, cfg->pdeathsig) < 0)
         log_msg(LOG_WARN, "pdeathsig", "prctl(PR_SET_PDEATHSIG) failed: %s", strerror(errno));
 
     /* The agent channel first: the agent is preloaded only when it exists. */
     allocator_find(cfg, environ, &alloc);
-    if (alloc.agent && cfg->interval_ms > 0) {
+    if (alloc.agent && cfg->interval_ms > 0 && extras) {
         r = agents_open(&hub, &loop);
         if (r < 0)
             log_msg(LOG_WARN, "agents", "socketpair failed: %s; no per-process allocator stats",
@@ -323,7 +361,10 @@ static int run(struct config *cfg)
 
     if (isatty(STDIN_FILENO))
         prog.tty_fg = tcgetpgrp(STDIN_FILENO);
-    req = (struct spawn_request){.argv = cfg->child_argv, .envp = envp, .signals = &sig};
+    req = (struct spawn_request){.argv = cfg->child_argv,
+                                 .envp = envp,
+                                 .signals = &sig,
+                                 .nofile = fdl.raised ? &fdl.original : NULL};
     r = spawn_child(&req, &prog.pid, &exec_errno);
     if (r < 0) {
         log_msg(LOG_ERROR, "spawn", "fork failed: %s", strerror(-r));
@@ -331,17 +372,14 @@ static int run(struct config *cfg)
     }
     r = supervisor_init(&sup, cfg, &loop, &sig, &prog, &what);
     if (r < 0) {
-        /* Without a loop the child still must not be orphaned: wait for it. */
-        log_msg(LOG_ERROR, "setup", "%s failed: %s; waiting for the program without supervision",
-                what, strerror(-r));
-        int st = 0;
-        while (waitpid(prog.pid, &st, 0) < 0 && errno == EINTR)
-            ;
-        return exit_code_for_status(st, cfg);
+        /* Without the loop the program still runs, supervised as tini does. */
+        log_msg(LOG_ERROR, "setup", "%s failed: %s; supervising the program without the loop", what,
+                strerror(-r));
+        return exit_code_for_status(supervisor_run_bare(cfg, prog.pid), cfg);
     }
     if (with_agents && (r = agents_start(&hub)) < 0)
         log_msg(LOG_WARN, "agents", "cannot watch the agent channel: %s", strerror(-r));
-    if (!exec_errno && cfg->interval_ms > 0) {
+    if (!exec_errno && cfg->interval_ms > 0 && extras) {
         r = monitor_init(&monitor, cfg, &cg, &limits, with_agents ? &hub : NULL, &loop, prog.pid);
         if (r < 0)
             log_msg(LOG_WARN, "monitor", "memory monitor off: %s", strerror(-r));

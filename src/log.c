@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +21,8 @@ enum out_kind {
     OUT_NONE,     /* closed or unusable: silent */
     OUT_NONBLOCK, /* our own O_NONBLOCK open of the pipe/tty/fifo */
     OUT_SOCKET,   /* send(MSG_DONTWAIT) */
+    OUT_POLLED,   /* a pipe or tty that could not be reopened (no /proc): written
+                   * only when poll says so, at most PIPE_BUF bytes at a time */
     OUT_FILE,     /* regular file or similar: writes do not wait on a reader */
 };
 
@@ -69,6 +72,13 @@ static int open_output(int fd, enum out_kind *kind)
             *kind = OUT_NONBLOCK;
             return nfd;
         }
+        /* No /proc: O_NONBLOCK on the shared description would reach the
+         * program's stderr too. A pipe write of at most PIPE_BUF bytes into
+         * a pipe that poll calls writable does not block (unless the program
+         * fills the pipe in between: a full pipe nobody reads, at that). */
+        *kind = OUT_POLLED;
+        nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        return nfd < 0 ? -errno : nfd;
     }
     /* regular files, or no /proc: plain writes */
     *kind = OUT_FILE;
@@ -207,6 +217,20 @@ static ssize_t out_write(const char *buf, size_t len)
 {
     if (L.kind == OUT_SOCKET)
         return send(L.fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (L.kind == OUT_POLLED) {
+        struct pollfd p = {.fd = L.fd, .events = POLLOUT};
+        const char *nl;
+
+        if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLOUT | POLLERR | POLLHUP))) {
+            errno = EAGAIN;
+            return -1;
+        }
+        if (len > PIPE_BUF) {
+            /* whole lines when they fit */
+            nl = memrchr(buf, '\n', PIPE_BUF);
+            len = nl ? (size_t)(nl - buf) + 1 : PIPE_BUF;
+        }
+    }
     return write(L.fd, buf, len);
 }
 

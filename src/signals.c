@@ -16,21 +16,24 @@ bool signal_is_synchronous(int sig)
     return false;
 }
 
+void signals_routed(sigset_t *set)
+{
+    (void)sigfillset(set);
+    for (size_t i = 0; i < ARRAY_SIZE(synchronous); i++)
+        (void)sigdelset(set, synchronous[i]);
+    /* Ignored, so never pending and never forwarded. */
+    (void)sigdelset(set, SIGPIPE);
+    (void)sigdelset(set, SIGTTIN);
+    (void)sigdelset(set, SIGTTOU);
+}
+
 int signals_setup(struct signal_state *st, const char **what)
 {
     struct sigaction ign = {.sa_handler = SIG_IGN};
     sigset_t set;
 
-    if (sigfillset(&set) < 0) {
-        *what = "sigfillset";
-        return -errno;
-    }
-    for (size_t i = 0; i < ARRAY_SIZE(synchronous); i++)
-        (void)sigdelset(&set, synchronous[i]);
-    /* Ignored, so never pending and never forwarded. */
-    (void)sigdelset(&set, SIGPIPE);
-    (void)sigdelset(&set, SIGTTIN);
-    (void)sigdelset(&set, SIGTTOU);
+    st->sigfd = -1;
+    signals_routed(&set);
     (void)sigemptyset(&ign.sa_mask);
     if (sigaction(SIGPIPE, &ign, &st->orig_pipe) < 0 ||
         sigaction(SIGTTIN, &ign, &st->orig_ttin) < 0 ||

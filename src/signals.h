@@ -14,8 +14,13 @@ struct signal_state {
     int sigfd;
 };
 
+/* The signals jeinit blocks and routes: all but the synchronous ones and
+ * the ignored SIGPIPE, SIGTTIN, SIGTTOU. */
+void signals_routed(sigset_t *set);
+
 /* Blocks and routes the signals; returns 0 or a negative errno with the
- * failing call named in *what. */
+ * failing call named in *what ("signalfd": they are blocked, sigfd is -1,
+ * and sigtimedwait can still take them). */
 int signals_setup(struct signal_state *st, const char **what);
 
 /* In the child, before exec: dispositions and mask as jeinit found them. */

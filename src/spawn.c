@@ -28,6 +28,9 @@ static void __attribute__((noreturn)) child_exec(const struct spawn_request *req
 {
     int err;
 
+    /* the limit jeinit was given, if it raised its own */
+    if (req->nofile)
+        (void)setrlimit(RLIMIT_NOFILE, req->nofile);
     /* Own process group, so that -g and the tty's job control reach the
      * program's whole group and not jeinit. */
     (void)setpgid(0, 0);
@@ -39,7 +42,7 @@ static void __attribute__((noreturn)) child_exec(const struct spawn_request *req
     signals_restore_for_child(req->signals);
     execvpe(req->argv[0], req->argv, req->envp);
     err = errno;
-    while (write(errpipe, &err, sizeof(err)) < 0 && errno == EINTR)
+    while (errpipe >= 0 && write(errpipe, &err, sizeof(err)) < 0 && errno == EINTR)
         ;
     _exit(exec_failure_exit_code(err));
 }
@@ -52,19 +55,25 @@ int spawn_child(const struct spawn_request *req, pid_t *pid, int *exec_errno)
     pid_t p;
 
     *exec_errno = 0;
-    if (pipe2(fds, O_CLOEXEC) < 0)
+    /* Out of descriptors (ulimit -n): the program still starts; a failed
+     * exec then shows only in its exit code. */
+    if (pipe2(fds, O_CLOEXEC) < 0 && errno != EMFILE && errno != ENFILE)
         return -errno;
     p = fork();
     if (p < 0)
         return -errno;
     if (p == 0) {
-        (void)close(fds[0]);
+        if (fds[0] >= 0)
+            (void)close(fds[0]);
         child_exec(req, fds[1]);
     }
-    (void)close(take_fd(&fds[1]));
+    *pid = p;
     /* Also from this side, so that a signal for the group cannot arrive
      * before the child has made it; EACCES after the exec is harmless. */
     (void)setpgid(p, p);
+    if (fds[0] < 0)
+        return 0;
+    (void)close(take_fd(&fds[1]));
     /* The write end closes on a successful exec (O_CLOEXEC): EOF means the
      * program runs; an int means exec failed with that errno. */
     do {
@@ -72,6 +81,5 @@ int spawn_child(const struct spawn_request *req, pid_t *pid, int *exec_errno)
     } while (n < 0 && errno == EINTR);
     if (n == (ssize_t)sizeof(err))
         *exec_errno = err ? err : EIO;
-    *pid = p;
     return 0;
 }

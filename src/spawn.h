@@ -1,10 +1,13 @@
 /* spawn.h - starting the program: its own process group, the tty's
- * foreground when stdin is a tty, jeinit's original signal state, and exec
- * failures reported back exactly (127 not found, 126 cannot execute). */
+ * foreground when stdin is a tty, jeinit's original signal state and
+ * descriptor limit, and exec failures reported back exactly (127 not found,
+ * 126 cannot execute, 1 otherwise) through a pipe, or, when no descriptor is
+ * left for the pipe, by the child's exit code alone. */
 #ifndef JEINIT_SPAWN_H
 #define JEINIT_SPAWN_H
 
 #include <stdbool.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "signals.h"
@@ -13,6 +16,7 @@ struct spawn_request {
     char *const *argv;
     char *const *envp;
     const struct signal_state *signals;
+    const struct rlimit *nofile; /* RLIMIT_NOFILE to give back to the program, or NULL */
 };
 
 /* Forks and execs argv[0] (searched in PATH). Returns 0 with *pid set, or a

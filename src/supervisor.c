@@ -2,6 +2,7 @@
 #include "supervisor.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -18,6 +19,14 @@
  * must not wait for them forever. */
 #define KILL_WAIT_MS 5000
 
+/* A process that floods jeinit with signals must not starve the loop (the
+ * monitor's timers, the log): at most this many reads of the signalfd per
+ * wakeup; the rest waits for the next turn (the signalfd stays readable). */
+#define SIGNAL_READS_PER_WAKEUP 8
+/* Forwarding never stops, but a signal's lines are coalesced: one per
+ * signal per second, with the count of those not written since. */
+#define SIGNAL_LOG_EVERY_MS 1000
+
 int exit_code_for_status(int wstatus, const struct config *cfg)
 {
     int code = 1;
@@ -32,16 +41,29 @@ int exit_code_for_status(int wstatus, const struct config *cfg)
     return code;
 }
 
-static void log_signal_event(const char *event, int sig, pid_t to, bool group, enum log_level lvl)
+static void log_forwarded(struct supervisor *s, int sig, enum log_level lvl)
 {
-    struct jw *w = log_begin(lvl, event);
+    struct jw *w;
     const char *name = signal_name(sig);
+    int64_t now;
 
+    if (!log_enabled(lvl))
+        return;
+    now = now_mono_ms();
+    if (s->signal_logged_ms[sig] && now - s->signal_logged_ms[sig] < SIGNAL_LOG_EVERY_MS) {
+        s->signal_coalesced[sig]++;
+        return;
+    }
+    w = log_begin(lvl, "signal");
     jw_str(w, "signal", name ? name : "unknown");
     jw_i64(w, "signo", sig);
-    jw_i64(w, "to", to);
-    jw_bool(w, "group", group);
+    jw_i64(w, "to", s->child);
+    jw_bool(w, "group", s->cfg->kill_process_group);
+    if (s->signal_coalesced[sig])
+        jw_u64(w, "coalesced", s->signal_coalesced[sig]); /* since the last line */
     log_end(w);
+    s->signal_logged_ms[sig] = now;
+    s->signal_coalesced[sig] = 0;
 }
 
 /* Signals every process left in our tree: the whole namespace as PID 1,
@@ -84,26 +106,19 @@ static void start_kill(struct supervisor *s, const char *reason)
     jw_str(w, "reason", reason);
     jw_i64(w, "signalled", signal_rest(s, SIGKILL));
     log_end(w);
-    (void)timer_arm(s->grace_tfd, 0, 0);
 }
 
+/* The grace period is a deadline the loop waits for (no descriptor: PID 1
+ * may have very few). */
 static void arm_grace(struct supervisor *s)
 {
-    int r;
-
     if (s->phase != PHASE_RUN)
         return;
     s->phase = PHASE_STOP;
     s->stop_ms = now_mono_ms();
-    if (s->cfg->grace_ms == 0) {
+    s->grace_deadline_ms = s->stop_ms + s->cfg->grace_ms;
+    if (s->cfg->grace_ms == 0)
         start_kill(s, "grace period is 0");
-        return;
-    }
-    r = timer_arm(s->grace_tfd, s->cfg->grace_ms, 0);
-    if (r < 0) {
-        log_msg(LOG_ERROR, "timer", "timerfd_settime failed: %s; killing now", strerror(-r));
-        start_kill(s, "no grace timer");
-    }
 }
 
 /* The program is gone: whatever it left behind gets SIGTERM, then the
@@ -201,12 +216,15 @@ static void forward(struct supervisor *s, int sig)
             start_kill(s, "signal during shutdown");
         return;
     }
-    if (kill(target, sig) < 0 && errno != ESRCH)
+    if ((unsigned)sig >= ARRAY_SIZE(s->forwarded))
+        return;
+    if (kill(target, sig) < 0 && errno != ESRCH) {
         log_msg(LOG_ERROR, "signal", "kill(%d, %s) failed: %s", (int)target, signal_name(sig),
                 strerror(errno));
-    else if ((unsigned)sig < ARRAY_SIZE(s->forwarded))
-        s->forwarded[sig]++;
-    log_signal_event("signal", sig, s->child, s->cfg->kill_process_group, lvl);
+        return;
+    }
+    s->forwarded[sig]++;
+    log_forwarded(s, sig, lvl);
 }
 
 static void on_signal(struct loop_source *src, uint32_t events)
@@ -215,7 +233,7 @@ static void on_signal(struct loop_source *src, uint32_t events)
     struct signalfd_siginfo si[16];
 
     (void)events;
-    for (;;) {
+    for (int reads = 0; reads < SIGNAL_READS_PER_WAKEUP; reads++) {
         ssize_t n = read(src->fd, si, sizeof(si));
         if (n < 0) {
             if (errno == EINTR)
@@ -233,16 +251,6 @@ static void on_signal(struct loop_source *src, uint32_t events)
         if ((size_t)n < sizeof(si))
             return;
     }
-}
-
-static void on_grace(struct loop_source *src, uint32_t events)
-{
-    struct supervisor *s = src->ctx;
-
-    (void)events;
-    timer_ack(src->fd);
-    if (s->phase == PHASE_STOP)
-        start_kill(s, "grace period over");
 }
 
 static void on_log_writable(struct loop_source *src, uint32_t events)
@@ -287,20 +295,12 @@ int supervisor_init(struct supervisor *s, const struct config *cfg, struct loop 
     s->phase = PHASE_RUN;
     s->started_ms = now_mono_ms();
     s->tree.procfd = -1;
-    s->grace_tfd = timer_new();
-    if (s->grace_tfd < 0) {
-        *what = "timerfd_create";
-        return s->grace_tfd;
-    }
     if (s->subreaper && proctree_open(&s->tree, "/proc") < 0)
         log_msg(LOG_WARN, "proc", "cannot open /proc (%s): leftover descendants cannot be found",
                 strerror(errno));
     s->sig_src = (struct loop_source){.fd = sig->sigfd, .cb = on_signal, .ctx = s};
-    s->grace_src = (struct loop_source){.fd = s->grace_tfd, .cb = on_grace, .ctx = s};
     s->log_src = (struct loop_source){.fd = -1, .cb = on_log_writable, .ctx = s};
     r = loop_add(loop, &s->sig_src, EPOLLIN);
-    if (r == 0)
-        r = loop_add(loop, &s->grace_src, EPOLLIN);
     if (r < 0) {
         *what = "epoll_ctl";
         return r;
@@ -315,6 +315,13 @@ void supervisor_run(struct supervisor *s)
     while (s->child_running || !s->no_children) {
         int timeout = -1;
 
+        if (s->phase == PHASE_STOP) {
+            int64_t left = s->grace_deadline_ms - now_mono_ms();
+            if (left <= 0)
+                start_kill(s, "grace period over");
+            else
+                timeout = left > INT_MAX ? INT_MAX : (int)left;
+        }
         if (s->phase == PHASE_KILL) {
             int64_t left = s->kill_deadline_ms - now_mono_ms();
             if (left <= 0) {
@@ -342,7 +349,27 @@ void supervisor_run(struct supervisor *s)
 
 void supervisor_fini(struct supervisor *s)
 {
-    if (s->grace_tfd >= 0)
-        (void)close(s->grace_tfd);
     proctree_close(&s->tree);
+}
+
+int supervisor_run_bare(const struct config *cfg, pid_t child)
+{
+    sigset_t set;
+    pid_t target = cfg->kill_process_group ? -child : child;
+
+    signals_routed(&set);
+    for (;;) {
+        struct timespec tick = {.tv_sec = 1};
+        int status, sig = sigtimedwait(&set, NULL, &tick);
+        pid_t pid;
+
+        if (sig > 0 && sig != SIGCHLD)
+            (void)kill(target, sig);
+        /* every second too: a SIGCHLD merged with one already taken */
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+            if (pid == child)
+                return status;
+        if (pid < 0 && errno == ECHILD)
+            return 1 << 8; /* cannot happen: the child is ours until reaped */
+    }
 }

@@ -37,12 +37,13 @@ struct supervisor {
     enum phase phase;
     bool rest_terminated; /* the processes left after the program got SIGTERM */
     bool no_children;     /* waitpid said ECHILD */
-    int64_t started_ms, stop_ms, kill_deadline_ms;
+    int64_t started_ms, stop_ms, grace_deadline_ms, kill_deadline_ms;
     uint64_t reaped_others;
-    uint64_t forwarded[65]; /* signals passed to the program, by number (_NSIG is 65) */
+    uint64_t forwarded[65];        /* signals passed to the program, by number (_NSIG is 65) */
+    uint64_t signal_coalesced[65]; /* forwarded since its last signal line, not logged */
+    int64_t signal_logged_ms[65];  /* when its last signal line was written */
 
-    struct loop_source sig_src, grace_src, log_src;
-    int grace_tfd;
+    struct loop_source sig_src, log_src;
     bool log_watched;
     struct proctree tree;
 };
@@ -65,6 +66,12 @@ int supervisor_init(struct supervisor *s, const struct config *cfg, struct loop 
 void supervisor_run(struct supervisor *s);
 
 void supervisor_fini(struct supervisor *s);
+
+/* Without a signalfd or epoll (no descriptor left, ulimit -n): tini's loop,
+ * sigtimedwait on the routed signals; forwards them, reaps every child, and
+ * returns the program's wait status once it has exited. What it leaves is
+ * not terminated here (as PID 1, the kernel does that when jeinit exits). */
+int supervisor_run_bare(const struct config *cfg, pid_t child);
 
 /* Pure: jeinit's exit code for the program's wait status (code, 128+N for
  * signal N, then -e remapping). */

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 int str_copy(char *dst, size_t dstsz, const char *src)
@@ -63,10 +64,18 @@ static ssize_t read_fd_into(int fd, char *buf, size_t bufsz)
 
 ssize_t read_file_at(int dirfd, const char *name, char *buf, size_t bufsz)
 {
-    cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: a FIFO where a cgroup file was expected must not stop PID
+     * 1 in open() or read(); only regular files (procfs, sysfs and cgroupfs
+     * files are) are read. */
+    cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    struct stat st;
 
     if (fd < 0)
         return -errno;
+    if (fstat(fd, &st) < 0)
+        return -errno;
+    if (!S_ISREG(st.st_mode))
+        return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
     return read_fd_into(fd, buf, bufsz);
 }
 

@@ -55,7 +55,9 @@ bool str_has_prefix(const char *s, const char *prefix);
 
 /* Reads at most bufsz - 1 bytes of the file at path into buf and NUL-terminates
  * it. Returns the byte count, or a negative errno. A file longer than the buffer
- * is truncated, never an error: every parser is total on truncated input. */
+ * is truncated, never an error: every parser is total on truncated input.
+ * Never blocks on what is not a regular file: a FIFO, socket or device is
+ * -EINVAL (opened O_NONBLOCK, checked with fstat before any read). */
 ssize_t read_file(const char *path, char *buf, size_t bufsz);
 
 /* Same, relative to an open directory descriptor. */

@@ -471,3 +471,24 @@ teardown() {
         done
     done
 }
+
+@test "a FIFO where a cgroup file is expected never stops jeinit: the program starts" {
+    # an odd mount, or a crafted --cgroup-root: every cgroup file a FIFO,
+    # with nobody at the other end (open or read of it would block forever)
+    root=$BATS_TEST_TMPDIR/cg
+    mkdir -p "$root"
+    for f in memory.max memory.high memory.swap.max memory.current memory.peak memory.stat \
+        memory.events memory.pressure cpu.max cpuset.cpus.effective cgroup.controllers; do
+        mkfifo "$root/$f"
+    done
+    start=$(date +%s%N)
+    run --separate-stderr pid1 --log-format json --cgroup-root "$root" --interval 0.2 -- \
+        sh -c 'sleep 0.5; exit 7'
+    elapsed=$((($(date +%s%N) - start) / 1000000))
+    [ "$status" -eq 7 ]
+    [ "$elapsed" -lt 10000 ]
+    event_last start '.limits.memory_source | test("no cgroup limit|MemTotal")'
+    event_last exit '.code == 7'
+    TIMEOUT=10 run --separate-stderr timeout -k 5 10 "$JEINIT" --cgroup-root "$root" --inspect
+    [ "$status" -eq 0 ]
+}

@@ -205,6 +205,29 @@ levels() { printf '%s\n' "$stderr" | jq -R -r 'fromjson? | select(.event != "sta
     [ "$status" -eq 138 ]
 }
 
+@test "a signal flood from inside: forwarding goes on, lines are coalesced, memory lines keep time" {
+    # a child of the program sends SIGUSR1 and SIGRTMIN+1 to PID 1 as fast as
+    # it can for 3 s; the program ignores both
+    flood='import os, signal, time
+end = time.time() + 3
+n = 0
+while time.time() < end:
+    os.kill(1, signal.SIGUSR1); os.kill(1, signal.SIGRTMIN + 1); n += 2
+print(n)'
+    run --separate-stderr pid1 --log-format json -vv --interval 0.5 -- \
+        sh -c 'trap "" USR1 35; python3 -c "$0"' "$flood"
+    [ "$status" -eq 0 ]
+    sent=$output
+    echo "sent $sent signals" >&2
+    [ "$sent" -gt 10000 ]
+    # one line per signal per second at most, each with the count it stands for
+    [ "$(events signal | wc -l)" -le 12 ]
+    event_any signal '.coalesced > 100'
+    # memory lines every 0.5 s through the flood (the first comes at 0.5 s)
+    [ "$(events memory | wc -l)" -ge 5 ]
+    event_last exit '.forwarded.SIGUSR1 > 100 and .forwarded["SIGRTMIN+1"] > 100'
+}
+
 @test "-g signals the program's whole process group" {
     script='sh -c "trap \"echo grandchild >> $1; exit 0\" USR1; while :; do sleep 0.05; done" & 
             trap "" USR1; while :; do sleep 0.05; [ -s "$1" ] && exit 0; done'
@@ -272,6 +295,58 @@ levels() { printf '%s\n' "$stderr" | jq -R -r 'fromjson? | select(.event != "sta
         unshare --pid --fork --mount-proc --kill-child "$JEINIT" -- sh -c 'grep "^SigIgn" /proc/self/status'
     # SIGINT and SIGQUIT (bits 1 and 2); 32 and 33 are glibc's own
     [ $((16#${output#SigIgn:$'\t'} & 0x7fffffff)) -eq 6 ]
+}
+
+# --- descriptors ----------------------------------------------------------
+
+# prlimit with nothing open but stdin, stdout and stderr (bats keeps more)
+fewfds() {
+    local n=$1
+    shift
+    timeout -k 5 30 unshare --pid --fork --mount-proc --kill-child \
+        bash -c 'for fd in /proc/self/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
+                 exec prlimit --nofile="$0:$0" "$@"' "$n" "$@"
+}
+
+@test "ulimit -n 8: the program starts; no agent channel or monitor, said once" {
+    run --separate-stderr fewfds 8 "$JEINIT" --log-format json --interval 0.2 -- sh -c 'sleep 0.5; exit 3'
+    [ "$status" -eq 3 ]
+    [ "$(events fds | wc -l)" -eq 1 ]
+    event_last fds '.level == "warn" and (.msg | test("only 8 descriptors"))'
+    event_last start '.allocator.agent == null'
+    [ -z "$(events memory)" ]
+    event_last exit '.code == 3'
+    # too few for the exec-error pipe too: the code still says what happened
+    run -127 --separate-stderr fewfds 6 "$JEINIT" --log-format json -- /nonexistent/prog
+    [ "$status" -eq 127 ]
+}
+
+@test "ulimit -n 4: no signalfd or epoll, and still tini's loop: signals forwarded, exit code" {
+    for n in 4 5; do
+        : >"$REC"
+        fewfds "$n" "$JEINIT" --log-format json -- "$SIGREC" "$REC" 2>"$LOG" &
+        runner=$!
+        wait_for_line "$REC" 5 ready
+        kill -USR1 "$(jeinit_pid "$runner")"
+        wait_for_line "$REC" 5 '^SIGUSR1$'
+        kill -TERM "$(jeinit_pid "$runner")"
+        status=0
+        wait "$runner" || status=$?
+        [ "$status" -eq 0 ]
+        grep -qx SIGTERM "$REC"
+        stderr=$(cat "$LOG")
+        event_last setup '.level == "warn" and (.msg | test("minimal loop"))'
+    done
+}
+
+@test "a soft descriptor limit below the hard one: jeinit raises its own, the program keeps its" {
+    run --separate-stderr timeout -k 5 30 unshare --pid --fork --mount-proc --kill-child \
+        prlimit --nofile=16:4096 "$JEINIT" --log-format json --interval 0.2 -- \
+        sh -c 'echo "soft=$(ulimit -Sn) hard=$(ulimit -Hn) jeinit=$(grep "open files" /proc/1/limits | tr -s " " | cut -d" " -f4)"; sleep 0.5'
+    [ "$status" -eq 0 ]
+    [ "$output" = "soft=16 hard=4096 jeinit=4096" ]
+    [ -z "$(events fds)" ]
+    [ -n "$(events memory)" ]
 }
 
 # --- reaping --------------------------------------------------------------
@@ -489,4 +564,18 @@ levels() { printf '%s\n' "$stderr" | jq -R -r 'fromjson? | select(.event != "sta
     [[ $output == *"zombies=0"* ]]
     echo "baseline ${baseline} ms, blocked stderr ${elapsed} ms" >&2
     [ "$elapsed" -lt $((2 * baseline + 5000)) ]
+}
+
+@test "no /proc and a stderr pipe nobody reads: jeinit still never blocks" {
+    # without /proc the pipe cannot be reopened non-blocking: jeinit writes
+    # only what poll allows. ~2,000 -w lines (~200 KB) go to a FIFO whose
+    # reader never reads; every orphan must still be reaped, and jeinit exit
+    mkfifo "$BATS_TEST_TMPDIR/fifo"
+    run timeout -k 5 30 unshare --pid --fork --mount --mount-proc --kill-child bash -c '
+        mount -t tmpfs none /proc || exit 99
+        exec 7<>"$1"
+        exec "$0" --log-format json -w -- sh -c "for i in \$(seq 2000); do sh -c \"true &\"; done; echo done" 2>"$1"' \
+        "$JEINIT" "$BATS_TEST_TMPDIR/fifo"
+    [ "$status" -eq 0 ]
+    [ "$output" = done ]
 }
