@@ -153,7 +153,11 @@ HELPERS := sigrec orphans memhog subreaper
 $(BUILD)/helpers/%: tests/helpers/%.c
 	@mkdir -p $(BUILD)/helpers
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o $@ $<
-helpers: $(HELPERS:%=$(BUILD)/helpers/%)
+# An allocator of the user's own (a preloadable malloc), for allocator.bats.
+$(BUILD)/helpers/libbumpalloc.so: tests/helpers/bumpalloc.c
+	@mkdir -p $(BUILD)/helpers
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -fPIC -shared -o $@ $<
+helpers: $(HELPERS:%=$(BUILD)/helpers/%) $(BUILD)/helpers/libbumpalloc.so
 .PHONY: helpers
 
 # The agent lives in the program's processes: position independent, nothing

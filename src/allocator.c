@@ -167,6 +167,37 @@ static bool try_jemalloc(struct allocator *a, const char *path, const char *how)
     return true;
 }
 
+/* Whether a user's LD_PRELOAD entry (a path, or a name ld.so finds in its
+ * cache) is a library that defines malloc: an allocator of the user's
+ * choosing, which jemalloc must not replace. */
+static bool preload_defines_malloc(const char *entry)
+{
+    char found[PATH_MAX];
+    const unsigned char *cache;
+    const char *path = entry;
+    cleanup_close int fd = -1;
+    struct stat st;
+    size_t len;
+    void *map;
+    int r;
+
+    if (!strchr(entry, '/')) {
+        cache = ldcache(&len);
+        if (len == 0 || ldcache_lookup(cache, len, entry, found, sizeof(found)) < 0)
+            return false;
+        path = found;
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 64)
+        return false;
+    map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map == MAP_FAILED)
+        return false;
+    r = elf_defines_symbol(map, (size_t)st.st_size, "malloc");
+    (void)munmap(map, (size_t)st.st_size);
+    return r == 1;
+}
+
 /* The directory jeinit runs from (where the Kubernetes init container puts
  * jemalloc and the agent beside it). */
 static bool exe_dir(char *dir, size_t sz)
@@ -291,6 +322,11 @@ void allocator_find(const struct config *cfg, char *const envp[], struct allocat
                 if (strncmp(base, "libjemalloc", 11) == 0 &&
                     try_jemalloc(a, entry, "LD_PRELOAD (the user's)")) {
                     a->user_preloaded = true;
+                    return;
+                }
+                if (strncmp(base, "libjemalloc", 11) != 0 && preload_defines_malloc(entry)) {
+                    a->user_allocator = true;
+                    (void)str_copy(a->user_allocator_path, sizeof(a->user_allocator_path), entry);
                     return;
                 }
             }

@@ -13,6 +13,8 @@
 struct allocator {
     bool jemalloc;       /* preload (or keep) a jemalloc */
     bool user_preloaded; /* the user's LD_PRELOAD already holds it */
+    bool user_allocator; /* the user's LD_PRELOAD holds another malloc: it wins */
+    char user_allocator_path[PATH_MAX];
     char jemalloc_path[PATH_MAX];
     const char *found_by;    /* how it was found */
     int major, minor, patch; /* 0 when unknown */

@@ -35,11 +35,19 @@
 #if __SIZEOF_POINTER__ == 8
 typedef Elf64_Ehdr Ehdr;
 typedef Elf64_Phdr Phdr;
+typedef Elf64_Shdr Shdr;
+typedef Elf64_Sym Sym;
 typedef Elf64_Dyn Dyn;
+#define SYM_TYPE(i) ELF64_ST_TYPE(i)
+#define SYM_BIND(i) ELF64_ST_BIND(i)
 #else
 typedef Elf32_Ehdr Ehdr;
 typedef Elf32_Phdr Phdr;
+typedef Elf32_Shdr Shdr;
+typedef Elf32_Sym Sym;
 typedef Elf32_Dyn Dyn;
+#define SYM_TYPE(i) ELF32_ST_TYPE(i)
+#define SYM_BIND(i) ELF32_ST_BIND(i)
 #endif
 
 /* The file offset of virtual address vaddr, through the PT_LOAD segments. */
@@ -115,6 +123,49 @@ int elf_read_dynamic(const unsigned char *buf, size_t len, struct elf_dynamic *o
         if (n == strsz - needed[i] || n == 0 || n >= ELF_NAME_MAX)
             continue; /* unterminated, empty or too long */
         memcpy(out->needed[out->nneeded++], name, n + 1);
+    }
+    return 0;
+}
+
+int elf_defines_symbol(const unsigned char *buf, size_t len, const char *name)
+{
+    size_t namelen = strlen(name);
+    Shdr dynsym, dynstr;
+    bool found = false;
+    Ehdr eh;
+
+    if (len < sizeof(eh))
+        return -ENOEXEC;
+    memcpy(&eh, buf, sizeof(eh));
+    if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != OUR_CLASS ||
+        eh.e_shentsize != sizeof(Shdr) || eh.e_shoff > len ||
+        eh.e_shnum > (len - eh.e_shoff) / sizeof(Shdr))
+        return -ENOEXEC;
+    for (size_t i = 0; i < eh.e_shnum && !found; i++) {
+        memcpy(&dynsym, buf + eh.e_shoff + i * sizeof(Shdr), sizeof(dynsym));
+        found = dynsym.sh_type == SHT_DYNSYM;
+    }
+    if (!found)
+        return 0; /* no dynamic symbols: defines nothing for ld.so */
+    if (dynsym.sh_link >= eh.e_shnum || dynsym.sh_offset > len ||
+        dynsym.sh_size > len - dynsym.sh_offset)
+        return -ENOEXEC;
+    memcpy(&dynstr, buf + eh.e_shoff + dynsym.sh_link * sizeof(Shdr), sizeof(dynstr));
+    if (dynstr.sh_offset > len || dynstr.sh_size > len - dynstr.sh_offset)
+        return -ENOEXEC;
+    for (size_t o = 0; o + sizeof(Sym) <= dynsym.sh_size; o += sizeof(Sym)) {
+        Sym s;
+        unsigned type, bind;
+
+        memcpy(&s, buf + dynsym.sh_offset + o, sizeof(s));
+        type = SYM_TYPE(s.st_info);
+        bind = SYM_BIND(s.st_info);
+        if (s.st_shndx == SHN_UNDEF || (type != STT_FUNC && type != STT_GNU_IFUNC) ||
+            (bind != STB_GLOBAL && bind != STB_WEAK) || s.st_name >= dynstr.sh_size ||
+            dynstr.sh_size - s.st_name <= namelen)
+            continue;
+        if (memcmp(buf + dynstr.sh_offset + s.st_name, name, namelen + 1) == 0)
+            return 1;
     }
     return 0;
 }

@@ -29,6 +29,12 @@ struct elf_dynamic {
  * entries past ELF_NEEDED_MAX are skipped. */
 int elf_read_dynamic(const unsigned char *buf, size_t len, struct elf_dynamic *out);
 
+/* Whether the image's dynamic symbol table (.dynsym, through the section
+ * headers) defines the function name (global or weak, not undefined): what
+ * ld.so would bind the program's calls to when the image is preloaded. 1, 0,
+ * or -ENOEXEC when the headers point outside the image. */
+int elf_defines_symbol(const unsigned char *buf, size_t len, const char *name);
+
 /* Finds jemalloc's version string ("5.3.0-0-g54eaed1d...", as in
  * JEMALLOC_VERSION) in a library's bytes. 0 with major/minor/patch, or
  * -ENOENT. */

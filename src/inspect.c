@@ -15,8 +15,11 @@ void report_tuning(struct jw *w, const char *key, const struct allocator *a, con
     char version[32];
 
     jw_map_open(w, key);
-    jw_str(w, "kind", t->jemalloc ? "jemalloc" : "glibc");
-    if (t->jemalloc) {
+    jw_str(w, "kind", t->jemalloc ? "jemalloc" : a->user_allocator ? "user" : "glibc");
+    if (a->user_allocator) {
+        jw_str(w, "path", a->user_allocator_path);
+        jw_str(w, "found_by", "LD_PRELOAD (the user's)");
+    } else if (t->jemalloc) {
         jw_str(w, "path", a->jemalloc_path);
         if (a->major) {
             (void)snprintf(version, sizeof(version), "%d.%d.%d", a->major, a->minor, a->patch);

@@ -127,6 +127,6 @@ void tuning_plan(const struct config *cfg, const struct cgroup_limits *lim,
     plan_preload(t, a, agent, envp);
     if (t->jemalloc)
         plan_jemalloc(t, cfg);
-    else
+    else if (!a->user_allocator) /* the user's own allocator is left as it is */
         plan_glibc(t, envp);
 }

@@ -211,13 +211,19 @@ static uint64_t self_rss(void)
 
 static void glibc_stats(struct agent_reply *r)
 {
-    r->allocator = AGENT_ALLOC_GLIBC;
-    if (A.mallinfo2) {
-        struct mallinfo2 mi = A.mallinfo2();
-        r->allocated = mi.uordblks + mi.hblkhd;
-        r->mapped = mi.arena + mi.hblkhd;
-        r->held = mi.fordblks;
+    struct mallinfo2 mi;
+
+    if (!A.mallinfo2) {
+        /* the user's own allocator (tcmalloc, mimalloc...): no figures */
+        r->allocator = AGENT_ALLOC_UNKNOWN;
+        (void)strncpy(r->version_str, "unknown", sizeof(r->version_str) - 1);
+        return;
     }
+    mi = A.mallinfo2();
+    r->allocator = AGENT_ALLOC_GLIBC;
+    r->allocated = mi.uordblks + mi.hblkhd;
+    r->mapped = mi.arena + mi.hblkhd;
+    r->held = mi.fordblks;
     (void)strncpy(r->version_str, "glibc", sizeof(r->version_str) - 1);
 }
 
@@ -450,6 +456,10 @@ __attribute__((constructor)) static void agent_init(void)
     A.mallctl = (mallctl_fn)dlsym(RTLD_DEFAULT, "mallctl");
     A.mallinfo2 = (mallinfo2_fn)dlsym(RTLD_DEFAULT, "mallinfo2");
     A.fork_thread_ok = fork_child_may_allocate(); /* before pthread_atfork */
+    /* Neither jemalloc nor glibc's malloc counted the probe: the program
+     * runs on another allocator, whose figures mallinfo2 does not know. */
+    if (!A.fork_thread_ok && !A.mallctl)
+        A.mallinfo2 = NULL;
     if (pthread_atfork(NULL, NULL, after_fork_in_child) != 0) {
         fd_forget(&A.shared, true);
         return;

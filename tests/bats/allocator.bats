@@ -185,3 +185,23 @@ val() {
     event_last allocator '.msg | contains("position-independent executable")'
     event_last start '.allocator.kind == "glibc"'
 }
+
+@test "the user's own allocator in LD_PRELOAD wins: no jemalloc, no glibc variables, said in start" {
+    bump=$BUILD/helpers/libbumpalloc.so
+    [ -f "$bump" ] || skip "build first: make helpers"
+    LD_PRELOAD=$bump run --separate-stderr pid1 --log-format json --interval 0.3 -- \
+        sh -c "$SHOW; echo BUMP=\$(grep -c libbumpalloc /proc/\$\$/maps); sleep 1"
+    [ "$status" -eq 0 ]
+    [ "$(val JE)" -eq 0 ]
+    [ "$(val BUMP)" -ge 1 ]
+    [ -z "$(val MALLOC_CONF)" ]
+    [ -z "$(val ARENA)" ]
+    [ -z "$(val TUNABLES)" ]
+    [[ $(val LD_PRELOAD) == *libbumpalloc.so* ]]
+    event_last start ".allocator.kind == \"user\" and .allocator.path == \"$bump\" and .allocator.malloc_conf == null"
+    # the agent still reports the process, without figures it cannot know
+    event_any memory '[.processes[] | select(.comm == "sh")][0] | .allocator == "unknown" and .allocated_bytes == null'
+    # --inspect says the same
+    LD_PRELOAD=$bump run --separate-stderr "$JEINIT" --inspect
+    json_holds "$output" '.allocator.kind == "user" and (.allocator.path | endswith("libbumpalloc.so"))'
+}

@@ -156,6 +156,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_elf(buf, size);
     check_dynamic(buf, size);
     check_version(buf, size);
+    for (size_t i = 0; i < 2; i++) {
+        int r = elf_defines_symbol(buf, size, i ? "malloc" : "x");
+        INVARIANT(r == 0 || r == 1 || r == -ENOEXEC);
+    }
     outsz = size ? (size_t)data[size - 1] % 64 + 1 : 1;
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         check_ldcache(buf, size, names[i], 4096);

@@ -388,5 +388,27 @@ int main(void)
     test_ldcache_real();
     test_ldcache_crafted();
     test_dynamic();
+    /* elf_defines_symbol: what an LD_PRELOAD entry defines for ld.so */
+    {
+        static const char *const with_malloc[] = {LIBJEMALLOC, "/lib/x86_64-linux-gnu/libc.so.6"};
+        size_t n = 0;
+        unsigned char *m = slurp("/lib/x86_64-linux-gnu/libm.so.6", &n);
+
+        for (size_t i = 0; i < 2; i++) {
+            size_t len = 0;
+            unsigned char *b = slurp(with_malloc[i], &len);
+            CHECK(b && elf_defines_symbol(b, len, "malloc") == 1, "%s defines malloc",
+                  with_malloc[i]);
+            CHECK(b && elf_defines_symbol(b, len, "mallo") == 0, "%s: no prefix match",
+                  with_malloc[i]);
+            CHECK(b && elf_defines_symbol(b, len / 2, "malloc") == -ENOEXEC,
+                  "%s cut in half: -ENOEXEC (the section headers are at the end)", with_malloc[i]);
+            free(b);
+        }
+        CHECK(m && elf_defines_symbol(m, n, "malloc") == 0,
+              "libm calls malloc but does not define it");
+        CHECK(m && elf_defines_symbol(m, 10, "malloc") == -ENOEXEC, "10 bytes: -ENOEXEC");
+        free(m);
+    }
     return check_done();
 }
