@@ -225,6 +225,8 @@ int cgroup_discover(struct cgroup *cg, const struct config *cfg)
 {
     memset(cg, 0, sizeof(*cg));
     cg->memfd = -1;
+    for (size_t i = 0; i < ARRAY_SIZE(cg->kept); i++)
+        cg->kept[i] = -1;
     (void)str_copy(cg->proc_root, sizeof(cg->proc_root), cfg->proc_root);
     if (cfg->cgroup_root)
         discover_given(cg, cfg->cgroup_root);
@@ -238,4 +240,9 @@ void cgroup_close(struct cgroup *cg)
     if (cg->memfd >= 0)
         (void)close(cg->memfd);
     cg->memfd = -1;
+    for (size_t i = 0; i < ARRAY_SIZE(cg->kept); i++) {
+        if (cg->kept[i] >= 0)
+            (void)close(cg->kept[i]);
+        cg->kept[i] = -1;
+    }
 }

@@ -14,6 +14,17 @@
 #define CG_SOURCE_MAX (CG_PATH_MAX + 64)
 #define CG_STAT_MAX   128
 
+enum cg_kept {
+    CG_KEPT_CURRENT,  /* memory.current / memory.usage_in_bytes */
+    CG_KEPT_PEAK,     /* memory.peak / memory.max_usage_in_bytes */
+    CG_KEPT_STAT,     /* memory.stat */
+    CG_KEPT_EVENTS,   /* memory.events / memory.failcnt */
+    CG_KEPT_OOM,      /* v1 memory.oom_control */
+    CG_KEPT_PRESSURE, /* memory.pressure, or the system's /proc/pressure/memory */
+    CG_KEPT_KMEM,     /* v1 memory.kmem.usage_in_bytes */
+    CG_KEPT_KMEM_TCP, /* v1 memory.kmem.tcp.usage_in_bytes */
+};
+
 enum cg_layout { CG_LAYOUT_NONE, CG_LAYOUT_V1, CG_LAYOUT_V2, CG_LAYOUT_HYBRID, CG_LAYOUT_GIVEN };
 
 /* A value and where it came from: a file path or a description. */
@@ -35,6 +46,10 @@ struct cgroup {
     char memory_mount_root[CG_PATH_MAX]; /* mountinfo's root field of the memory mount */
     char libcgroup_note[CG_SOURCE_MAX];
     int memfd; /* memory_dir, open for the samples; -1 */
+    /* The files read at every sample, kept open and read again from offset
+     * 0 (CG_KEPT_*), so that running out of descriptors later cannot blank
+     * the cgroup's figures; -1 until opened. */
+    int kept[8];
     struct warnings warnings;
 };
 

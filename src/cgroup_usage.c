@@ -1,6 +1,8 @@
 /* cgroup_usage.c - what the container is using, at every sample: usage,
- * peak, memory.stat, the event counters and PSI, read through the memory
- * directory kept open (openat, no path walks), into fixed buffers. */
+ * peak, memory.stat, the event counters and PSI, into fixed buffers. Each
+ * file is opened once, relative to the memory directory (no path walks),
+ * kept open and read again from offset 0: a container that later runs out
+ * of descriptors still gets its cgroup figures. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -13,10 +15,26 @@
 /* memory.stat-sized files: shared with cgroup_limits.c (v1's memory.stat). */
 char cg_stat_buf[CG_STAT_FILE];
 
-static uint64_t read_u64_at(int dirfd, const char *name)
+/* name in the memory directory, through the descriptor kept in slot (opened
+ * the first time; a file that cannot be opened now is tried again next
+ * time, and meanwhile read with read_file_at's reserve descriptor). */
+static ssize_t read_kept(struct cgroup *cg, enum cg_kept slot, const char *name, char *buf,
+                         size_t bufsz)
+{
+    int *fd = &cg->kept[slot];
+
+    if (*fd < 0) {
+        *fd = openat(cg->memfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (*fd < 0)
+            return read_file_at(cg->memfd, name, buf, bufsz);
+    }
+    return read_regular(*fd, buf, bufsz, true);
+}
+
+static uint64_t read_u64_kept(struct cgroup *cg, enum cg_kept slot, const char *name)
 {
     char buf[64];
-    ssize_t len = read_file_at(dirfd, name, buf, sizeof(buf));
+    ssize_t len = read_kept(cg, slot, name, buf, sizeof(buf));
     uint64_t x;
 
     if (len < 0 || cg_parse_u64(buf, (size_t)len, &x) < 0)
@@ -48,7 +66,7 @@ static void read_events(struct cgroup *cg, struct cgroup_usage *u)
     uint64_t x;
 
     if (cg->memory_version == 2) {
-        len = read_file_at(cg->memfd, "memory.events", cg_stat_buf, sizeof(cg_stat_buf));
+        len = read_kept(cg, CG_KEPT_EVENTS, "memory.events", cg_stat_buf, sizeof(cg_stat_buf));
         if (len < 0)
             return;
         (void)cg_parse_keyed(cg_stat_buf, (size_t)len, ev, ARRAY_SIZE(ev), &n, NULL);
@@ -59,8 +77,8 @@ static void read_events(struct cgroup *cg, struct cgroup_usage *u)
         u->ev_oom_kill = cg_kv_get(ev, n, "oom_kill", &x) == 0 ? x : UINT64_MAX;
         return;
     }
-    u->ev_max = read_u64_at(cg->memfd, "memory.failcnt");
-    len = read_file_at(cg->memfd, "memory.oom_control", cg_stat_buf, sizeof(cg_stat_buf));
+    u->ev_max = read_u64_kept(cg, CG_KEPT_EVENTS, "memory.failcnt");
+    len = read_kept(cg, CG_KEPT_OOM, "memory.oom_control", cg_stat_buf, sizeof(cg_stat_buf));
     if (len < 0)
         return;
     (void)cg_parse_keyed(cg_stat_buf, (size_t)len, ev, ARRAY_SIZE(ev), &n, NULL);
@@ -74,7 +92,7 @@ static void read_pressure(struct cgroup *cg, struct cgroup_usage *u)
     ssize_t len = -ENOENT;
 
     if (cg->memory_version == 2 && cg->memfd >= 0) {
-        len = read_file_at(cg->memfd, "memory.pressure", buf, sizeof(buf));
+        len = read_kept(cg, CG_KEPT_PRESSURE, "memory.pressure", buf, sizeof(buf));
         if (len >= 0 && cg_parse_pressure(buf, (size_t)len, &u->psi) == 0) {
             u->psi_scope = "cgroup";
             return;
@@ -82,7 +100,12 @@ static void read_pressure(struct cgroup *cg, struct cgroup_usage *u)
     }
     /* v1, or PSI off for cgroups: the whole machine's pressure, said so */
     (void)str_printf(path, sizeof(path), "%s/pressure/memory", cg->proc_root);
-    len = read_file(path, buf, sizeof(buf));
+    if (cg->memory_version == 1 && cg->kept[CG_KEPT_PRESSURE] < 0)
+        cg->kept[CG_KEPT_PRESSURE] = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (cg->memory_version == 1 && cg->kept[CG_KEPT_PRESSURE] >= 0)
+        len = read_regular(cg->kept[CG_KEPT_PRESSURE], buf, sizeof(buf), true);
+    else
+        len = read_file(path, buf, sizeof(buf));
     if (len >= 0 && cg_parse_pressure(buf, (size_t)len, &u->psi) == 0)
         u->psi_scope = "system";
 }
@@ -104,11 +127,11 @@ bool cgroup_read_counters(struct cgroup *cg, struct cgroup_usage *u)
         return false;
     u->present = true;
     if (cg->memory_version == 2) {
-        u->current = read_u64_at(cg->memfd, "memory.current");
-        u->peak = read_u64_at(cg->memfd, "memory.peak");
+        u->current = read_u64_kept(cg, CG_KEPT_CURRENT, "memory.current");
+        u->peak = read_u64_kept(cg, CG_KEPT_PEAK, "memory.peak");
     } else {
-        u->current = read_u64_at(cg->memfd, "memory.usage_in_bytes");
-        u->peak = read_u64_at(cg->memfd, "memory.max_usage_in_bytes");
+        u->current = read_u64_kept(cg, CG_KEPT_CURRENT, "memory.usage_in_bytes");
+        u->peak = read_u64_kept(cg, CG_KEPT_PEAK, "memory.max_usage_in_bytes");
     }
     read_events(cg, u);
     return true;
@@ -119,7 +142,7 @@ void cgroup_read_usage(struct cgroup *cg, struct cgroup_usage *u)
     ssize_t len;
 
     if (cgroup_read_counters(cg, u)) {
-        len = read_file_at(cg->memfd, "memory.stat", cg_stat_buf, sizeof(cg_stat_buf));
+        len = read_kept(cg, CG_KEPT_STAT, "memory.stat", cg_stat_buf, sizeof(cg_stat_buf));
         if (len >= 0)
             (void)cg_parse_keyed(cg_stat_buf, (size_t)len, u->stat, CG_STAT_MAX, &u->nstat, NULL);
         if (cg->memory_version == 2) {
@@ -142,8 +165,8 @@ void cgroup_read_usage(struct cgroup *cg, struct cgroup_usage *u)
             u->file = kv(u, "total_cache");
             u->shmem = kv(u, "total_shmem");
             u->inactive_file = kv(u, "total_inactive_file");
-            u->kernel = read_u64_at(cg->memfd, "memory.kmem.usage_in_bytes");
-            u->sock = read_u64_at(cg->memfd, "memory.kmem.tcp.usage_in_bytes");
+            u->kernel = read_u64_kept(cg, CG_KEPT_KMEM, "memory.kmem.usage_in_bytes");
+            u->sock = read_u64_kept(cg, CG_KEPT_KMEM_TCP, "memory.kmem.tcp.usage_in_bytes");
         }
         if (u->current != UINT64_MAX)
             u->working_set =

@@ -326,6 +326,8 @@ static int run(struct config *cfg)
     /* descriptors first: the optional parts run only if enough are left */
     fds_prepare(&fdl);
     extras = fds_enough_for_extras(fdl.free);
+    if (extras)
+        fd_reserve_take(); /* lent to the reads that matter when none is left */
     if (!extras && cfg->interval_ms > 0)
         log_msg(LOG_WARN, "fds",
                 "only %llu descriptors (ulimit -n), %llu of them free: no agent channel and no "

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -41,6 +42,28 @@ bool str_has_prefix(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* One descriptor held back for when every other is taken (EMFILE): a read
+ * that matters (a cgroup or /proc file) gets it, and it is taken back. */
+static int reserve_fd = -1;
+
+void fd_reserve_take(void)
+{
+    if (reserve_fd < 0)
+        reserve_fd = eventfd(0, EFD_CLOEXEC);
+}
+
+static int openat_reserved(int dirfd, const char *name, int flags)
+{
+    int fd = openat(dirfd, name, flags);
+
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE) && reserve_fd >= 0) {
+        (void)close(reserve_fd);
+        reserve_fd = -1;
+        fd = openat(dirfd, name, flags);
+    }
+    return fd;
+}
+
 static ssize_t read_fd_into(int fd, char *buf, size_t bufsz)
 {
     size_t used = 0;
@@ -67,16 +90,44 @@ ssize_t read_file_at(int dirfd, const char *name, char *buf, size_t bufsz)
     /* O_NONBLOCK: a FIFO where a cgroup file was expected must not stop PID
      * 1 in open() or read(); only regular files (procfs, sysfs and cgroupfs
      * files are) are read. */
-    cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    struct stat st;
+    int fd = openat_reserved(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    ssize_t r;
 
     if (fd < 0)
         return -errno;
+    r = read_regular(fd, buf, bufsz, false);
+    (void)close(fd);
+    fd_reserve_take(); /* back, if it was lent */
+    return r;
+}
+
+ssize_t read_regular(int fd, char *buf, size_t bufsz, bool from_start)
+{
+    struct stat st;
+    size_t used = 0;
+
     if (fstat(fd, &st) < 0)
         return -errno;
     if (!S_ISREG(st.st_mode))
         return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-    return read_fd_into(fd, buf, bufsz);
+    if (!from_start)
+        return read_fd_into(fd, buf, bufsz);
+    if (bufsz == 0)
+        return -EINVAL;
+    /* pread from 0: a kept-open cgroup or proc file is generated anew */
+    while (used < bufsz - 1) {
+        ssize_t n = pread(fd, buf + used, bufsz - 1 - used, (off_t)used);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (n == 0)
+            break;
+        used += (size_t)n;
+    }
+    buf[used] = '\0';
+    return (ssize_t)used;
 }
 
 ssize_t read_file(const char *path, char *buf, size_t bufsz)

@@ -63,6 +63,15 @@ ssize_t read_file(const char *path, char *buf, size_t bufsz);
 /* Same, relative to an open directory descriptor. */
 ssize_t read_file_at(int dirfd, const char *name, char *buf, size_t bufsz);
 
+/* The same read of an open descriptor (a regular file only); from_start:
+ * with pread from offset 0, for files kept open and read again. */
+ssize_t read_regular(int fd, char *buf, size_t bufsz, bool from_start);
+
+/* Holds one descriptor back (an eventfd) that read_file_at lends itself when
+ * every other one is taken (EMFILE), and takes back after. Call once at
+ * start; again after a read is harmless. */
+void fd_reserve_take(void);
+
 /* write(2) until done, retrying EINTR. For blocking descriptors only (stdout of
  * --inspect, pipes owned by jeinit). Returns 0 or a negative errno. */
 int write_all(int fd, const void *buf, size_t len);
