@@ -18,15 +18,15 @@ LDLIBS_STATIC := -l:libyajl_s.a -l:libcgroup.a -lpthread
 
 # Modules of the init (everything but main) and of the agent.
 CORE := util parse config json log signals spawn loop proctree supervisor cgroup report policy \
-        malloc_conf envplan elfscan allocator tuning inspect agents diagnosis monitor memevents \
-        purge scan cgroup_parse procfs_parse warnings cgroup_libcgroup cgroup_limits \
+        malloc_conf envplan elfscan allocator tuning inspect agents agentstats diagnosis monitor \
+        memevents purge scan cgroup_parse procfs_parse warnings cgroup_libcgroup cgroup_limits \
         cgroup_usage fds
 CORE_OBJS   := $(CORE:%=$(BUILD)/%.o)
 # The pure modules (no files, no globals, no printing): the unit tests and
 # fuzzers link these and nothing else, so pure code that grew a call into
 # I/O fails to link.
 PURE := util scan parse config json warnings policy malloc_conf envplan elfscan tuning diagnosis \
-        cgroup_parse procfs_parse report
+        cgroup_parse procfs_parse report agentstats
 PURE_OBJS := $(PURE:%=$(BUILD)/%.o)
 MAIN_OBJ    := $(BUILD)/jeinit.o
 
@@ -84,7 +84,7 @@ test: all static unit helpers containers
 # ASan+UBSan build of the init and the unit tests, then the tiers that run
 # jeinit itself against it (the agent is never sanitized: it lives in other
 # programs, which do not carry ASan's runtime).
-SANITIZE_TIERS ?= unit init cgroup allocator agent monitor
+SANITIZE_TIERS ?= unit init cgroup allocator agent monitor hostile
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 sanitize:
 	$(MAKE) BUILD=build-san CFLAGS="-O1 -g $(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" all unit helpers

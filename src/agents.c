@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "agentstats.h"
 #include "log.h"
 #include "util.h"
 
@@ -72,17 +73,7 @@ static void on_reply(struct loop_source *src, uint32_t events)
             slot_close(s); /* the process exited or exec'd */
             return;
         }
-        if (!agent_reply_valid(&r, n))
-            continue;
-        if (r.type == AGENT_STATS) {
-            s->stats = r;
-            s->has_stats = true;
-        } else if (r.type == AGENT_PURGED) {
-            s->purge = r;
-            s->has_purge = true;
-            s->stats = r; /* a purge reply carries fresh figures too */
-            s->has_stats = true;
-        }
+        (void)agentstats_take_reply(s, &r, (long)n, now_mono_ms());
     }
     if (events & (EPOLLHUP | EPOLLERR))
         slot_close(s);
@@ -104,12 +95,43 @@ static bool is_seqpacket(int fd)
     return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_SEQPACKET;
 }
 
+/* Who made the socket pair fd belongs to (the kernel's record, in jeinit's
+ * pid namespace); 0 when it cannot say. */
+static pid_t socket_maker(int fd)
+{
+    struct ucred cred = {0};
+    socklen_t len = sizeof(cred);
+
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || len != sizeof(cred))
+        return 0;
+    return cred.pid;
+}
+
+/* A registration claiming pid whose socket maker made: refused unless they
+ * are the same process. */
+static bool claim_proven(struct agent_hub *h, pid_t pid, pid_t maker)
+{
+    if (maker == pid)
+        return true;
+    h->impostors++;
+    if (!h->impostor_warned) {
+        log_msg(LOG_WARN, "agents",
+                "a registration claiming pid %d was refused: its socket was made by pid %d "
+                "(credentials naming another pid need CAP_SYS_ADMIN); pid %d %s",
+                (int)pid, (int)maker, (int)pid,
+                agents_find(h, pid) ? "keeps its own agent"
+                                    : "stays unreported until it registers");
+        h->impostor_warned = true;
+    }
+    return false;
+}
+
 static void adopt(struct agent_hub *h, pid_t pid, int fd)
 {
     struct agent_slot *s = agents_find(h, pid);
 
     if (s)
-        slot_close(s); /* the same pid again: it exec'd, or forked oddly */
+        slot_close(s); /* the same process again (proven): it exec'd */
     for (size_t i = 0; !s && i < h->top; i++)
         if (h->slots[i].src.fd < 0)
             s = &h->slots[i];
@@ -187,10 +209,12 @@ static void on_hello(struct loop_source *src, uint32_t events)
                 }
             }
         }
-        /* exactly one SEQPACKET socket, a valid HELLO, a pid the kernel vouches for */
+        /* exactly one SEQPACKET socket, a valid HELLO, a pid the kernel vouches
+         * for twice: the sender's credentials and the socket's maker */
         if (n == (ssize_t)sizeof(hello) && hello.magic == AGENT_MAGIC &&
             hello.version == AGENT_VERSION && hello.type == AGENT_HELLO && pid > 0 && nfds == 1 &&
-            !(msg.msg_flags & MSG_CTRUNC) && is_seqpacket(fds[0])) {
+            !(msg.msg_flags & MSG_CTRUNC) && is_seqpacket(fds[0]) &&
+            claim_proven(h, pid, socket_maker(fds[0]))) {
             adopt(h, pid, fds[0]);
             continue;
         }

@@ -1,7 +1,16 @@
-/* agents.h - jeinit's side of the agent channel: who registered (pid from
- * SCM_CREDENTIALS), their last figures, requests out and replies in. A fixed
- * table of AGENTS_MAX slots: a misbehaving process cannot make jeinit
- * allocate, and jeinit never waits on an agent. */
+/* agents.h - jeinit's side of the agent channel: who registered, their last
+ * figures, requests out and replies in. A fixed table of AGENTS_MAX slots: a
+ * misbehaving process cannot make jeinit allocate, and jeinit never waits on
+ * an agent.
+ *
+ * A registration names its pid twice, both times by the kernel: in
+ * SCM_CREDENTIALS (which a process with CAP_SYS_ADMIN, as in a privileged
+ * container, may set to any pid) and as the creator of the socket pair it
+ * carries (SO_PEERCRED, recorded at socketpair() and settable by no one).
+ * Only a registration whose two agree is taken, so a process can register
+ * as itself alone and never take another pid's place; the first refusal is
+ * logged (a warn line). The figures then received are still only claims:
+ * agentstats.h judges them. */
 #ifndef JEINIT_AGENTS_H
 #define JEINIT_AGENTS_H
 
@@ -22,8 +31,10 @@ struct agent_slot {
     pid_t pid;
     struct agent_reply stats; /* last AGENT_STATS */
     bool has_stats;
+    int64_t stats_ms;         /* when it came (monotonic) */
     struct agent_reply purge; /* last AGENT_PURGED */
     bool has_purge;
+    uint64_t purge_rss, purge_swap; /* its process's when the purge was asked */
 };
 
 struct agent_hub {
@@ -34,7 +45,8 @@ struct agent_hub {
     size_t nused;
     size_t top; /* slots[0, top) have been used: the loops stop there */
     uint64_t registered, rejected, dropped_requests;
-    bool full_warned;
+    uint64_t impostors; /* registrations whose socket another process made */
+    bool full_warned, impostor_warned;
     struct agent_slot slots[AGENTS_MAX]; /* last: touched only as far as top */
 };
 

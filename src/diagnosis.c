@@ -82,6 +82,23 @@ static bool delta_series(const struct diag_sample *s, size_t n, size_t off, doub
     return true;
 }
 
+/* Why the last sample has no allocator figures to go by: say what is true. */
+static void why_no_figures(const struct diag_sample *b, char *buf, size_t size)
+{
+    if (b->stale > 0)
+        (void)snprintf(buf, size, "allocator figures stale: %u process%s not answered for %.0f s",
+                       b->stale, b->stale == 1 ? " has" : "es have", (double)b->stale_ms / 1000.0);
+    else if (b->implausible > 0)
+        (void)snprintf(buf, size, "allocator figures implausible for %u process%s", b->implausible,
+                       b->implausible == 1 ? "" : "es");
+    else if (b->reporting > 0)
+        (void)snprintf(buf, size,
+                       "allocator figures not comparable across the window (processes came "
+                       "and went)");
+    else
+        (void)snprintf(buf, size, "no allocator figures (agent off or absent)");
+}
+
 #define WINDOW_MAX 256
 
 void diagnose(const struct diag_sample *s, size_t n, uint64_t limit, struct diagnosis *out)
@@ -157,11 +174,13 @@ void diagnose(const struct diag_sample *s, size_t n, uint64_t limit, struct diag
         }
     } else if (level_series(s, n, offsetof(struct diag_sample, anon), anon_c) &&
                trend_of(anon_c, n, threshold(a->anon)).rising) {
+        char none[128];
         out->state = DIAG_RSS_GROWTH;
+        why_no_figures(b, none, sizeof(none));
         (void)snprintf(out->why, sizeof(out->why),
-                       "anonymous memory %+.1f MiB over %.0f s; no allocator figures (agent off "
-                       "or absent) to tell a growing heap from retention",
-                       anon_c[n - 1] / MiB, out->window_s);
+                       "anonymous memory %+.1f MiB over %.0f s, and %s: nothing tells a growing "
+                       "heap from retention",
+                       anon_c[n - 1] / MiB, out->window_s, none);
         return;
     }
     if (level_series(s, n, offsetof(struct diag_sample, file), file_c) &&

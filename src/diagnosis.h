@@ -17,7 +17,8 @@
  *   rss-growth           RSS rising while the heap and the held memory are
  *                        flat (memory from outside malloc: CPython's object
  *                        arenas, thread stacks, a JIT), or anonymous memory
- *                        rising with no allocator figures at all
+ *                        rising with no usable allocator figures (the why
+ *                        says which: none, stale since N s, or implausible)
  *   page-cache           file pages rising, anonymous memory flat: caching,
  *                        reclaimable, not a leak
  *   near-limit           usage above 90% of the limit and none of the above
@@ -36,9 +37,13 @@ struct diag_sample {
     int64_t t_ms;
     uint64_t usage, anon, file; /* the cgroup's; DIAG_UNKNOWN when not read */
     uint64_t rss;               /* all the container's processes */
-    /* processes whose agent answered: their totals now */
+    /* processes whose agent answered with plausible figures: their totals now */
     unsigned reporting;
     uint64_t allocated, held, agent_rss; /* DIAG_UNKNOWN without any */
+    /* processes with an agent left out: it did not answer this round (stale:
+     * the longest silence in ms), or its figures are implausible */
+    unsigned stale, implausible;
+    int64_t stale_ms;
     /* their change since the previous sample, over the processes in both */
     bool has_delta;
     int64_t d_allocated, d_held, d_agent_rss;

@@ -65,8 +65,7 @@ static void postmortem(struct monitor *m, uint64_t count)
         jw_i64(w, "pid", p->pid);
         jw_str(w, "comm", p->comm);
         jw_u64_or_null(w, "rss_bytes", p->rss);
-        jw_u64_or_null(w, "allocated_bytes",
-                       p->agent && p->fresh ? p->agent->stats.allocated : UINT64_MAX);
+        jw_u64_or_null(w, "allocated_bytes", p->allocated); /* fresh and plausible only */
         jw_map_close(w);
     }
     jw_array_open(w, "last_samples");
@@ -157,21 +156,25 @@ static void check_counter(const char *event, const char *what, uint64_t now, uin
     log_end(w);
 }
 
+static void check_counters(const struct cgroup_usage *u, const struct cgroup_usage *p)
+{
+    check_counter("memory_high",
+                  "usage went over memory.high: the kernel reclaimed and "
+                  "throttled the container",
+                  u->ev_high, p->ev_high);
+    check_counter("memory_max",
+                  "usage reached the memory limit: the kernel had to reclaim "
+                  "before allocating",
+                  u->ev_max, p->ev_max);
+    check_counter("oom", "the cgroup ran out of memory", u->ev_oom, p->ev_oom);
+}
+
 void memevents_check(struct monitor *m)
 {
-    const struct cgroup_usage *u = &m->usage, *p = &m->prev;
+    const struct cgroup_usage *u = &m->usage;
 
-    if (m->have_prev) {
-        check_counter("memory_high",
-                      "usage went over memory.high: the kernel reclaimed and "
-                      "throttled the container",
-                      u->ev_high, p->ev_high);
-        check_counter("memory_max",
-                      "usage reached the memory limit: the kernel had to reclaim "
-                      "before allocating",
-                      u->ev_max, p->ev_max);
-        check_counter("oom", "the cgroup ran out of memory", u->ev_oom, p->ev_oom);
-    }
+    if (m->have_prev)
+        check_counters(u, &m->prev);
     memevents_check_oom(m, false);
     if (u->psi_scope) {
         bool high = u->psi.some.avg10 >= (double)m->cfg->pressure_percent;
@@ -186,4 +189,25 @@ void memevents_check(struct monitor *m)
             m->pressure_high = high;
         }
     }
+}
+
+/* At exit: what changed since the last sample (or since the start, when
+ * there was none) is told as it would have been by the next sample. Only
+ * the counters and usage are read: the last sample's other figures stay. */
+void memevents_final(struct monitor *m, const struct cgroup_usage *now)
+{
+    struct cgroup_usage *u = &m->usage;
+
+    check_counters(now, u);
+    u->ev_low = now->ev_low;
+    u->ev_high = now->ev_high;
+    u->ev_max = now->ev_max;
+    u->ev_oom = now->ev_oom;
+    u->ev_oom_kill = now->ev_oom_kill;
+    if (now->current != UINT64_MAX)
+        u->current = now->current;
+    if (now->peak != UINT64_MAX)
+        u->peak = now->peak;
+    memevents_check_oom(m, false);
+    memevents_flush_oom(m);
 }

@@ -1,8 +1,9 @@
 /* monitor.c - see monitor.h. This file owns the sampling and the loop: the
- * timers, the container's processes (RSS every sample, PSS when it may have
- * moved), the agents' figures matched to them, the diagnosis window, and the
- * memory line (its body is report_memory's). Events and OOM post-mortems are
- * memevents.c's, purges purge.c's. */
+ * timers and their rounds, the container's processes (RSS every sample, PSS
+ * when it may have moved), the agents' figures matched to them and judged
+ * (agentstats.c, pure), the diagnosis window, and the memory line (its body
+ * is report_memory's). Events and OOM post-mortems are memevents.c's,
+ * purges purge.c's. */
 #include "monitor.h"
 
 #include <errno.h>
@@ -35,13 +36,6 @@ static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
  * 30 s or as soon as RSS moved by more than 1/32 (3%) since (rss_close). */
 #define PSS_REFRESH_MS 30000
 
-static int by_pid(const void *a, const void *b)
-{
-    pid_t x = ((const struct proc_sample *)a)->pid, y = ((const struct proc_sample *)b)->pid;
-
-    return (x > y) - (x < y);
-}
-
 /* Within 1/32 (3%) of each other: a PSS read at RSS b still describes RSS a. */
 static bool rss_close(uint64_t a, uint64_t b)
 {
@@ -65,7 +59,7 @@ static void read_process_memory(struct monitor *m, struct proc_sample *p, int64_
     p->rss = mem.rss;
     p->anon = mem.anonymous;
     p->swap = mem.swap;
-    cached = bsearch(p, m->pss_cache, m->npss, sizeof(m->pss_cache[0]), by_pid);
+    cached = bsearch(p, m->pss_cache, m->npss, sizeof(m->pss_cache[0]), proc_sample_by_pid);
     if (cached && cached->pss != UINT64_MAX && cached->pss <= p->rss &&
         now - cached->pss_ms < PSS_REFRESH_MS && rss_close(p->rss, cached->pss_rss)) {
         p->pss = cached->pss;
@@ -91,39 +85,6 @@ static int by_rss_desc(const void *a, const void *b)
     if (y == UINT64_MAX)
         y = 0;
     return (x < y) - (x > y);
-}
-
-static int64_t diff(uint64_t now, uint64_t before)
-{
-    return (int64_t)now - (int64_t)before;
-}
-
-/* The agents' figures, and their change since the last sample over the
- * processes that reported in both (procs and the cache sorted by pid): a
- * worker that starts or exits is not growth or shrinkage. */
-static void measure_step(struct monitor *m)
-{
-    struct diag_sample *d = &m->step;
-
-    memset(d, 0, sizeof(*d));
-    for (size_t i = 0; i < m->nprocs; i++) {
-        struct proc_sample *p = &m->procs[i];
-        const struct proc_sample *before;
-        bool usable = p->agent && p->fresh && p->agent->stats.allocated != UINT64_MAX &&
-                      p->agent->stats.held != UINT64_MAX && p->rss != UINT64_MAX;
-
-        p->allocated = usable ? p->agent->stats.allocated : UINT64_MAX;
-        p->held = usable ? p->agent->stats.held : UINT64_MAX;
-        if (!usable)
-            continue;
-        before = bsearch(p, m->pss_cache, m->npss, sizeof(m->pss_cache[0]), by_pid);
-        if (!before || before->allocated == UINT64_MAX || before->rss == UINT64_MAX)
-            continue;
-        d->has_delta = true;
-        d->d_allocated += diff(p->allocated, before->allocated);
-        d->d_held += diff(p->held, before->held);
-        d->d_agent_rss += diff(p->rss, before->rss);
-    }
 }
 
 /* The container's processes: all of the namespace as PID 1, else jeinit and
@@ -154,26 +115,16 @@ static void scan_processes(struct monitor *m)
         (void)str_copy(p->comm, sizeof(p->comm), all_procs[i].comm);
         read_process_memory(m, p, now);
     }
-    /* match agents: one pass over the slots, binary search in the pids */
-    qsort(m->procs, m->nprocs, sizeof(m->procs[0]), by_pid);
-    for (size_t i = 0; m->hub && i < m->hub->top; i++) {
-        const struct agent_slot *s = &m->hub->slots[i];
-        struct proc_sample key = {.pid = s->pid}, *p;
-        if (s->src.fd < 0 || !s->has_stats)
-            continue;
-        p = bsearch(&key, m->procs, m->nprocs, sizeof(m->procs[0]), by_pid);
-        if (p) {
-            p->agent = s;
-            p->fresh = s->stats.seq == m->seq;
-        }
-    }
-    measure_step(m);
+    /* the agents' figures, judged, and their change since the last sample
+     * (agentstats.c: procs and the cache sorted by pid) */
+    qsort(m->procs, m->nprocs, sizeof(m->procs[0]), proc_sample_by_pid);
+    if (m->hub)
+        agentstats_attach(m->procs, m->nprocs, m->hub->slots, m->hub->top, m->seq, now);
+    agentstats_step(m->procs, m->nprocs, m->pss_cache, m->npss, &m->step);
     memcpy(m->pss_cache, m->procs, m->nprocs * sizeof(m->procs[0]));
     m->npss = m->nprocs;
     qsort(m->procs, m->nprocs, sizeof(m->procs[0]), by_rss_desc);
 }
-
-/* --- the memory line ------------------------------------------------------- */
 
 /* --- the memory line ------------------------------------------------------- */
 
@@ -196,37 +147,30 @@ static void emit_memory_line(struct monitor *m, const struct diag_sample *d)
     log_end(w);
 }
 
-static void fill_diag_sample(struct monitor *m, struct diag_sample *d)
+static void fill_diag_sample(struct monitor *m, struct diag_sample *d, int64_t now)
 {
     *d = m->step;
-    d->t_ms = now_mono_ms();
+    d->t_ms = now;
     d->usage = m->usage.current;
     d->anon = m->usage.anon;
     d->file = m->usage.file;
-    d->rss = d->agent_rss = d->allocated = d->held = DIAG_UNKNOWN;
-    d->reporting = 0;
-    for (size_t i = 0; i < m->nprocs; i++) {
-        const struct proc_sample *p = &m->procs[i];
-        d->rss = mon_sum_known(d->rss, p->rss);
-        if (p->allocated == UINT64_MAX)
-            continue;
-        d->reporting++;
-        d->agent_rss = mon_sum_known(d->agent_rss, p->rss);
-        d->allocated = mon_sum_known(d->allocated, p->allocated);
-        d->held = mon_sum_known(d->held, p->held);
-    }
+    agentstats_sums(m->procs, m->nprocs, d);
 }
 
 /* --- the loop's callbacks -------------------------------------------------------- */
 
+/* The round's line: its figures, the diagnosis, the events after it. */
 static void collect(struct monitor *m)
 {
     struct diag_sample d;
+    int64_t now = now_mono_ms(), due = m->round_due_ms + (m->round_asked ? m->collect_delay_ms : 0);
 
+    m->round_pending = false;
+    m->lag_ms = now > due ? now - due : 0;
     m->prev = m->usage;
     cgroup_read_usage(m->cg, &m->usage);
     scan_processes(m);
-    fill_diag_sample(m, &d);
+    fill_diag_sample(m, &d, now);
     push_window(m, &d);
     m->prev_diag = m->diag;
     diagnose(m->window, m->wlen, m->lim->memory_unlimited ? 0 : m->lim->memory_limit, &m->diag);
@@ -240,21 +184,53 @@ static void collect(struct monitor *m)
     purge_maybe(m);
 }
 
+/* A timerfd's expirations since the last read (0: none, a spurious wakeup). */
+static uint64_t timer_expirations(int tfd)
+{
+    uint64_t n = 0;
+
+    while (read(tfd, &n, sizeof(n)) < 0) {
+        if (errno != EINTR)
+            return 0;
+    }
+    return n;
+}
+
 static void on_collect(struct loop_source *src, uint32_t events)
 {
+    struct monitor *m = src->ctx;
+
     (void)events;
-    timer_ack(src->fd);
-    collect(src->ctx);
+    /* a round taken early by a late tick leaves nothing to collect */
+    if (timer_expirations(src->fd) == 0 || !m->round_pending)
+        return;
+    collect(m);
 }
 
 static void on_tick(struct loop_source *src, uint32_t events)
 {
     struct monitor *m = src->ctx;
+    uint64_t missed = timer_expirations(src->fd);
+    int64_t due = m->due_ms;
 
     (void)events;
-    timer_ack(src->fd);
+    if (missed == 0)
+        return;
+    /* the ticks the loop slept through are not made up: the next is due
+     * after the last one that passed */
+    m->due_ms += (int64_t)(missed < 1000000 ? missed : 1000000) * m->cfg->interval_ms;
+    if (m->round_pending) {
+        /* the last round's answers waited for a loop that was late: write
+         * its line now, late, and let this tick go (one line per round) */
+        (void)timer_arm(m->collect_tfd, 0, 0);
+        collect(m);
+        return;
+    }
     m->seq++;
-    if (m->hub && m->hub->nused > 0) {
+    m->round_due_ms = due;
+    m->round_asked = m->hub && m->hub->nused > 0;
+    m->round_pending = true;
+    if (m->round_asked) {
         /* ask now, write the line once the answers had time to come */
         agents_request(m->hub, AGENT_SAMPLE, m->seq);
         (void)timer_arm(m->collect_tfd, m->collect_delay_ms, 0);
@@ -291,11 +267,12 @@ void monitor_on_reaped(struct monitor *m, pid_t pid, int wstatus)
 
 void monitor_finish(struct monitor *m)
 {
+    struct cgroup_usage now;
+
     if (!m || m->tick_tfd < 0)
         return;
-    (void)cgroup_read_counters(m->cg, &m->usage);
-    memevents_check_oom(m, false);
-    memevents_flush_oom(m);
+    (void)cgroup_read_counters(m->cg, &now);
+    memevents_final(m, &now);
 }
 
 void monitor_exit_fields(struct monitor *m, struct jw *w)
@@ -315,6 +292,7 @@ void monitor_exit_fields(struct monitor *m, struct jw *w)
     jw_u64(w, "purges", m->purges);
     jw_u64(w, "purged_bytes", m->purged_bytes);
     jw_str(w, "last_diagnosis", m->samples ? diag_state_name(m->diag.state) : NULL);
+    jw_str(w, "diagnosis_before_oom", m->oom_kills ? diag_state_name(m->oom_diag.state) : NULL);
     jw_map_close(w);
 }
 
@@ -372,6 +350,7 @@ int monitor_init(struct monitor *m, const struct config *cfg, struct cgroup *cg,
     if (r == 0)
         r = loop_add(loop, &m->oom_src, EPOLLIN);
     /* the first sample soon, so short runs and new containers show one */
+    m->due_ms = now_mono_ms() + (interval < 1000 ? interval : 1000);
     if (r == 0)
         r = timer_arm(m->tick_tfd, interval < 1000 ? interval : 1000, interval);
     if (r < 0)

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "agents.h"
+#include "agentstats.h"
 #include "cgroup.h"
 #include "config.h"
 #include "diagnosis.h"
@@ -26,17 +27,6 @@
 #define MON_PROCS_MAX    256
 #define MON_PROCS_LISTED 64
 #define MON_WINDOW_MAX   64
-
-struct proc_sample {
-    pid_t pid;
-    char comm[16];
-    uint64_t rss, pss, anon, swap;
-    int64_t pss_ms;           /* when pss was read: smaps_rollup is costly, so not every sample */
-    uint64_t pss_rss;         /* rss then: a pss is reused only while rss has not moved much */
-    uint64_t allocated, held; /* the agent's figures this round, else UINT64_MAX */
-    const struct agent_slot *agent; /* NULL: no agent */
-    bool fresh;                     /* the agent answered this round */
-};
 
 struct monitor {
     const struct config *cfg;
@@ -50,7 +40,15 @@ struct monitor {
 
     int tick_tfd, collect_tfd, purge_tfd, oom_tfd;
     struct loop_source tick_src, collect_src, purge_src, oom_src;
+    /* A round: a tick, the agents asked (seq), one memory line (seq) once
+     * they had time to answer. Rounds never overlap, so lines carry
+     * consecutive seqs; a late tick or collect makes a late line (lag_ms),
+     * never a second one. */
     uint32_t seq;
+    bool round_pending, round_asked;
+    int64_t due_ms;       /* when the tick timer is next due */
+    int64_t round_due_ms; /* when this round was due */
+    int64_t lag_ms;       /* how late the last line was against its schedule */
     int64_t started_ms, collect_delay_ms, purge_every_ms;
 
     struct cgroup_usage usage, prev;
@@ -68,7 +66,7 @@ struct monitor {
     uint32_t purge_seq;
     const char *purge_reason;
     uint64_t purge_usage_before;
-    uint64_t purges, purged_bytes, purges_asked;
+    uint64_t purges, purged_bytes, purges_asked; /* purged_bytes: plausible only, saturating */
 
     uint64_t oom_kills, oom_base; /* reported since start; counter at start */
     uint64_t oom_pending;         /* seen by a sample, waiting a moment for the victim's reap */
@@ -98,23 +96,18 @@ int monitor_init(struct monitor *m, const struct config *cfg, struct cgroup *cg,
                  pid_t main_pid);
 /* From the supervisor for every reaped process (m may be NULL). */
 void monitor_on_reaped(struct monitor *m, pid_t pid, int wstatus);
-/* The exit line's "memory" summary (m may be NULL). */
+/* The exit line's "memory" summary (m may be NULL): last_diagnosis is the
+ * last sample's; after an OOM kill, diagnosis_before_oom is the one that
+ * preceded the last kill (the post-mortem's). */
 void monitor_exit_fields(struct monitor *m, struct jw *w);
-/* Before the exit line: a last look at the counters, pending post-mortems
- * written (m may be NULL). */
+/* Before the exit line: a last look at the counters, whose changes since
+ * the last sample are told as during the run (memory_high, memory_max, oom,
+ * oom_kill), pending post-mortems written (m may be NULL). */
 void monitor_finish(struct monitor *m);
 void monitor_fini(struct monitor *m);
 
 /* --- between the monitor's files: monitor.c (sampling, the loop),
  * memevents.c (events, OOM post-mortems), purge.c, report.c (the line) --- */
-
-/* The sum of the known values (UINT64_MAX: unknown). */
-static inline uint64_t mon_sum_known(uint64_t sum, uint64_t v)
-{
-    if (v == UINT64_MAX)
-        return sum;
-    return sum == UINT64_MAX ? v : sum + v;
-}
 
 /* A counter's growth; UINT64_MAX when either is unknown or it went back. */
 static inline uint64_t mon_delta(uint64_t now, uint64_t before)
@@ -124,7 +117,9 @@ static inline uint64_t mon_delta(uint64_t now, uint64_t before)
     return now - before;
 }
 
-void memevents_check(struct monitor *m);                  /* after each sample */
+void memevents_check(struct monitor *m); /* after each sample */
+/* at exit: now, the counters read then */
+void memevents_final(struct monitor *m, const struct cgroup_usage *now);
 void memevents_check_oom(struct monitor *m, bool reaped); /* reaped: a SIGKILL was just reaped */
 void memevents_flush_oom(struct monitor *m);              /* a pending post-mortem, now */
 void memevents_on_oom_wait(struct loop_source *src, uint32_t events);

@@ -1,7 +1,11 @@
 /* purge.c - when usage passes --purge-at of the limit, or pressure its
  * threshold, jeinit asks every agent to return its allocator's free pages
  * (at most once per purge period), and a second later logs what they
- * released. Part of the monitor (monitor.h). */
+ * released: what each could have released by its process's RSS and swap
+ * when asked (agentstats_purged), summed with saturation; the other answers
+ * are counted apart. Part of the monitor (monitor.h). */
+#include <stdlib.h>
+
 #include "log.h"
 #include "monitor.h"
 #include "util.h"
@@ -10,6 +14,20 @@ static uint64_t usage_for_limit(const struct cgroup_usage *u)
 {
     /* what the kernel cannot simply drop: usage minus inactive file pages */
     return u->working_set != UINT64_MAX ? u->working_set : u->current;
+}
+
+/* Each agent's process as this sample saw it: what its purge can release
+ * is judged by that, not by what is left after it. */
+static void note_footprints(struct monitor *m)
+{
+    for (size_t i = 0; i < m->hub->top; i++) {
+        struct agent_slot *s = &m->hub->slots[i];
+        struct proc_sample key = {.pid = s->pid};
+        const struct proc_sample *p =
+            bsearch(&key, m->pss_cache, m->npss, sizeof(m->pss_cache[0]), proc_sample_by_pid);
+        s->purge_rss = p ? p->rss : UINT64_MAX;
+        s->purge_swap = p ? p->swap : UINT64_MAX;
+    }
 }
 
 void purge_maybe(struct monitor *m)
@@ -33,6 +51,7 @@ void purge_maybe(struct monitor *m)
     /* a sequence space of its own, so memory lines keep consecutive seqs */
     m->purge_seq = (uint32_t)(++m->purges_asked) | 0x80000000u;
     m->last_purge_ms = now;
+    note_footprints(m);
     agents_request(m->hub, AGENT_PURGE, m->purge_seq);
     /* purging hundreds of MiB takes a while: give the agents a second */
     (void)timer_arm(m->purge_tfd, 1000, 0);
@@ -42,7 +61,7 @@ void purge_on_report(struct loop_source *src, uint32_t events)
 {
     struct monitor *m = src->ctx;
     uint64_t released = 0;
-    unsigned answered = 0;
+    unsigned answered = 0, implausible = 0;
     struct jw *w;
 
     (void)events;
@@ -52,17 +71,22 @@ void purge_on_report(struct loop_source *src, uint32_t events)
     for (size_t i = 0; i < m->hub->top; i++) {
         const struct agent_slot *s = &m->hub->slots[i];
         if (s->src.fd >= 0 && s->has_purge && s->purge.seq == m->purge_seq) {
+            uint64_t r = agentstats_purged(&s->purge, s->purge_rss, s->purge_swap);
             answered++;
-            released += s->purge.purged;
+            if (r == UINT64_MAX)
+                implausible++;
+            else
+                released = sat_add(released, r);
         }
     }
     cgroup_read_usage(m->cg, &m->usage);
     m->purges++;
-    m->purged_bytes += released;
+    m->purged_bytes = sat_add(m->purged_bytes, released);
     w = log_report(LOG_INFO, "purge");
     jw_str(w, "reason", m->purge_reason);
     jw_u64(w, "agents", answered);
     jw_u64(w, "released_bytes", released);
+    jw_u64(w, "implausible_agents", implausible);
     jw_u64_or_null(w, "usage_before_bytes", m->purge_usage_before);
     jw_u64_or_null(w, "usage_after_bytes", m->usage.current);
     log_end(w);

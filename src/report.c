@@ -161,6 +161,9 @@ static void report_process(struct jw *w, const struct proc_sample *p)
         }
         if (!p->fresh)
             jw_bool(w, "stale", true);
+        /* the agent's claims, as made; the totals leave them out */
+        if (p->implausible)
+            jw_str(w, "implausible", p->implausible);
     } else {
         jw_null(w, "allocator");
     }
@@ -189,6 +192,8 @@ void report_memory(struct jw *w, const struct monitor *m, const struct diag_samp
 
     jw_u64(w, "seq", m->seq);
     jw_double(w, "interval_s", (double)m->cfg->interval_ms / 1000.0, 1);
+    /* how late this sample is against its schedule (a stopped or busy loop) */
+    jw_double(w, "lag_s", (double)m->lag_ms / 1000.0, 3);
     jw_u64(w, "limit_bytes", m->lim->memory_limit);
     jw_bool(w, "limit_unlimited", m->lim->memory_unlimited);
     if (u->current != UINT64_MAX && m->lim->memory_limit)
@@ -209,7 +214,7 @@ void report_memory(struct jw *w, const struct monitor *m, const struct diag_samp
     for (size_t i = 0; i < m->nprocs; i++) {
         if (i < MON_PROCS_LISTED)
             report_process(w, &m->procs[i]);
-        pss = mon_sum_known(pss, m->procs[i].pss);
+        pss = sat_sum_known(pss, m->procs[i].pss);
     }
     jw_array_close(w);
     jw_u64(w, "processes_omitted",

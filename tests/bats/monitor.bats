@@ -146,3 +146,60 @@ time.sleep(0.8)' "$MEMHOG"
     [ -z "$(events memory)" ]
     event_last start '.allocator.agent == null'
 }
+
+@test "counter changes after the last sample are reported at exit" {
+    CG=$(memcg_create 64M)
+    f=$BATS_TEST_TMPDIR/big
+    # one sample at 1 s, the next due at 61 s: only the exit path sees the dd
+    run_in_cg --interval 60 -- sh -c "sleep 1.4; dd if=/dev/zero of=$f bs=1M count=200 status=none"
+    [ "$status" -eq 0 ]
+    [ "$(events memory | wc -l)" -eq 1 ]
+    events memory_max | jq -s -e 'length == 1 and .[0].count >= 1 and .[0].total >= .[0].count' >/dev/null
+}
+
+@test "a loop that lags writes consecutive seqs and says how late the sample is (lag_s)" {
+    CG=$(memcg_create 512M)
+    in_memcg "$CG" timeout 60 unshare --pid --fork --mount-proc --kill-child \
+        "$JEINIT" --log-format json --interval 0.5 -- "$MEMHOG" leak 6 1 >"$LOG.out" 2>"$LOG" &
+    runner=$!
+    jp=$(jeinit_pid "$runner")
+    sleep 1.6
+    kill -STOP "$jp"
+    sleep 2.5
+    kill -CONT "$jp"
+    wait "$runner"
+    stderr=$(cat "$LOG")
+    events memory | jq -s -e 'length >= 6 and map(.seq) == [range(1; length + 1)]' >/dev/null
+    events memory | jq -s -e 'any(.[]; .lag_s > 1) and all(.[]; .lag_s >= 0)' >/dev/null
+    event_last exit '.code == 0'
+}
+
+@test "the exit summary keeps the diagnosis that preceded an OOM kill" {
+    CG=$(memcg_create 64M)
+    # the kill comes after ~2 s of growth; the shell outlives it by several samples
+    run_in_cg --interval 0.2 -- sh -c '"$0" oom 400 30; sleep 1.5' "$MEMHOG"
+    [ "$status" -eq 0 ]
+    event_last oom_kill '.diagnosis.state == "heap-growth"'
+    event_last exit '.memory.oom_kills >= 1 and .memory.diagnosis_before_oom == "heap-growth" and (.memory.last_diagnosis | type) == "string"'
+    "$SCHEMA" "$LOG" # (not --strict: the shell reports the kill on stderr)
+}
+
+@test "allocator figures that went stale are called stale, with their age, not absent" {
+    CG=$(memcg_create 512M)
+    # python3 (no agent) grows its own heap while the only agent, memhog's, is stopped
+    run_in_cg --interval 0.3 -- sh -c 'P=$LD_PRELOAD; exec env -u LD_PRELOAD python3 -c "$0" "$1" "$P"' '
+import os, signal, subprocess, sys, time
+m = subprocess.Popen([sys.argv[1], "leak", "20", "0.1"], env=dict(os.environ, LD_PRELOAD=sys.argv[2]),
+                     pass_fds=[int(os.environ["JEINIT_AGENT_FD"])])
+time.sleep(1.2)
+os.kill(m.pid, signal.SIGSTOP)
+keep = []
+for _ in range(30):
+    keep.append(b"x" * (5 << 20))
+    time.sleep(0.1)
+os.kill(m.pid, signal.SIGKILL)
+m.wait()' "$MEMHOG"
+    [ "$status" -eq 0 ]
+    memory_with memhog '[.processes[] | select(.comm == "memhog")][0].stale == true'
+    memory_with memhog '.diagnosis.state == "rss-growth" and (.diagnosis.why | test("allocator figures stale: 1 process has not answered for [0-9]+ s"))'
+}

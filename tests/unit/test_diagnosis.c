@@ -16,7 +16,7 @@ static void window(uint64_t anon, int64_t d_anon, uint64_t file, int64_t d_file,
 {
     for (int i = 0; i < N; i++) {
         struct diag_sample *s = &w[i];
-        s->t_ms = 1000 * i;
+        s->t_ms = (int64_t)1000 * i;
         s->anon = anon + (uint64_t)(d_anon * i / (N - 1));
         s->file = file + (uint64_t)(d_file * i / (N - 1));
         s->usage = s->anon + s->file;
@@ -73,6 +73,21 @@ int main(void)
 
     window(200 * MiB, 60 * M, 10 * MiB, 0, 0, 0, 0, 0, 0, 0, 0);
     CHECK_INT(state(0, &d), DIAG_RSS_GROWTH, "no agents, anon +60 MiB: rss-growth (%s)", d.why);
+
+    CHECK(strstr(d.why, "no allocator figures (agent off or absent)") != NULL,
+          "no agents at all: said so (%s)", d.why);
+
+    /* an agent that went silent is not an absent one: say stale, since when */
+    w[N - 1].stale = 1;
+    w[N - 1].stale_ms = 12400;
+    CHECK_INT(state(0, &d), DIAG_RSS_GROWTH, "stale agent, anon +60 MiB: rss-growth (%s)", d.why);
+    CHECK(strstr(d.why, "allocator figures stale: 1 process has not answered for 12 s") != NULL,
+          "stale figures named, with their age (%s)", d.why);
+    w[N - 1].stale = 0;
+    w[N - 1].implausible = 2;
+    (void)state(0, &d);
+    CHECK(strstr(d.why, "allocator figures implausible for 2 processes") != NULL,
+          "implausible figures named (%s)", d.why);
 
     window(200 * MiB, 0, 10 * MiB, 150 * M, 100 * MiB, 0, 10 * MiB, 0, 150 * MiB, 0, 2);
     CHECK_INT(state(0, &d), DIAG_PAGE_CACHE, "file +150 MiB, anon flat: page-cache (%s)", d.why);
