@@ -221,6 +221,17 @@ static void on_hello(struct loop_source *src, uint32_t events)
         h->rejected++;
         for (int j = 0; j < nfds; j++)
             (void)close(fds[j]);
+        /* a good HELLO whose socket the kernel had to drop: jeinit is out
+         * of descriptors (ulimit -n) */
+        if (n == (ssize_t)sizeof(hello) && hello.magic == AGENT_MAGIC && nfds == 0 &&
+            (msg.msg_flags & MSG_CTRUNC)) {
+            if (h->unfollowed++ == 0)
+                log_msg(LOG_WARN, "fds",
+                        "out of descriptors (ulimit -n): the agent of pid %d could not be "
+                        "followed; the exit line counts the processes that could not be "
+                        "followed (memory.agents_unfollowed)",
+                        (int)pid);
+        }
     }
 }
 

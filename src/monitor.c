@@ -293,6 +293,7 @@ void monitor_exit_fields(struct monitor *m, struct jw *w)
     jw_u64(w, "purged_bytes", m->purged_bytes);
     jw_str(w, "last_diagnosis", m->samples ? diag_state_name(m->diag.state) : NULL);
     jw_str(w, "diagnosis_before_oom", m->oom_kills ? diag_state_name(m->oom_diag.state) : NULL);
+    jw_u64(w, "agents_unfollowed", m->hub ? m->hub->unfollowed : 0);
     jw_map_close(w);
 }
 

@@ -339,6 +339,18 @@ fewfds() {
     done
 }
 
+@test "descriptors run out under 150 agents: the cgroup's figures and the processes stay" {
+    # 96 descriptors: enough to start the monitor, not for one channel per agent
+    run --separate-stderr fewfds 96 "$JEINIT" --log-format json --interval 0.5 -- \
+        sh -c 'for i in $(seq 150); do sleep 3 & done; wait'
+    [ "$status" -eq 0 ]
+    events memory | jq -s -e 'length >= 3 and all(.[]; .usage_bytes != null) and
+        any(.[]; .totals.processes >= 150 and .totals.reporting < 150)' >/dev/null
+    [ "$(events fds | wc -l)" -eq 1 ]
+    event_last fds '.msg | test("could not be followed")'
+    event_last exit '.memory.agents_unfollowed > 0'
+}
+
 @test "a soft descriptor limit below the hard one: jeinit raises its own, the program keeps its" {
     run --separate-stderr timeout -k 5 30 unshare --pid --fork --mount-proc --kill-child \
         prlimit --nofile=16:4096 "$JEINIT" --log-format json --interval 0.2 -- \
