@@ -46,7 +46,7 @@ struct agent_hub {
     size_t top; /* slots[0, top) have been used: the loops stop there */
     uint64_t registered, rejected, dropped_requests;
     uint64_t unfollowed; /* registrations lost for want of a descriptor */
-    uint64_t impostors; /* registrations whose socket another process made */
+    uint64_t impostors;  /* registrations whose socket another process made */
     bool full_warned, impostor_warned;
     struct agent_slot slots[AGENTS_MAX]; /* last: touched only as far as top */
 };
