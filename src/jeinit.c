@@ -24,6 +24,7 @@
 #include "inspect.h"
 #include "log.h"
 #include "loop.h"
+#include "memlock.h"
 #include "monitor.h"
 #include "parse.h"
 #include "report.h"
@@ -139,6 +140,7 @@ static struct allocator alloc;
 static struct tuning tuning;
 static struct agent_hub hub;
 static struct monitor monitor;
+static struct memlock memlock;
 
 /* After allocator_find: the cgroup, then the plan (agent: its path, or NULL).
  * with_libcgroup: ask libcgroup too, for --inspect's comparison. PID 1 does
@@ -236,6 +238,7 @@ static void log_start(const struct config *cfg, const struct supervised *prog)
     jw_map_close(w);
     report_limits(w, "limits", &limits, false);
     report_tuning(w, "allocator", &alloc, &tuning, false);
+    memlock_report(w, "memory_locked", &memlock);
     log_end(w);
 }
 
@@ -388,6 +391,9 @@ static int run(struct config *cfg)
         else
             sup.monitor = &monitor;
     }
+    /* Last before the loop: what the setup touched is resident, and locked
+     * with the rest; the program was spawned with the limits it was given. */
+    memlock_self(environ, &memlock);
     if (exec_errno) {
         struct jw *w = log_begin(LOG_ERROR, "exec_failed");
         char msg[512];

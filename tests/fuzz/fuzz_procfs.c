@@ -2,6 +2,7 @@
  * proc_parse_stat, proc_parse_smaps_rollup, proc_parse_status_rss and
  * proc_parse_meminfo, all run on the same input. */
 #include "procfs_parse.h"
+#include "memlock.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -106,5 +107,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_mem(buf, size, true);
     check_mem(buf, size, false);
     check_meminfo(buf, size);
+    {
+        /* /proc/self/maps lines and VmLck, as memlock.c reads them */
+        struct memlock_map m;
+        uint64_t lck = 7;
+        int r = memlock_parse_maps_line(buf, size, &m);
+        if (r == 0 && m.end < m.start)
+            abort();
+        r = memlock_parse_vmlck(buf, size, &lck);
+        if (r < 0 && lck != 7)
+            abort();
+    }
     return 0;
 }
