@@ -311,6 +311,12 @@ static int run_bare(const struct config *cfg, const struct signal_state *sig,
     return exit_code_for_status(supervisor_run_bare(cfg, pid), cfg);
 }
 
+/* The monitor's first turn has touched its working memory: lock that too. */
+static void relock_after_first_sample(void *ctx)
+{
+    memlock_refresh(ctx);
+}
+
 static int run(struct config *cfg)
 {
     struct signal_state sig;
@@ -390,6 +396,8 @@ static int run(struct config *cfg)
             log_msg(LOG_WARN, "monitor", "memory monitor off: %s", strerror(-r));
         else
             sup.monitor = &monitor;
+        monitor.after_first_sample = relock_after_first_sample;
+        monitor.after_first_ctx = &memlock;
     }
     /* Last before the loop: what the setup touched is resident, and locked
      * with the rest; the program was spawned with the limits it was given. */

@@ -147,9 +147,38 @@ static void give_up(struct memlock *m, uint64_t hard, bool over_limit, const cha
             m->reason);
 }
 
+/* /proc/self/maps, read into here: memlock_self and memlock_refresh. */
+static char maps[MAPS_MAX];
+
+static ssize_t read_maps(void)
+{
+    ssize_t len = read_file("/proc/self/maps", maps, sizeof(maps));
+
+    if (len == (ssize_t)sizeof(maps) - 1) { /* cut: its last line may be too */
+        const char *nl = memrchr(maps, '\n', (size_t)len);
+        len = nl ? nl - maps + 1 : 0;
+    }
+    return len;
+}
+
+void memlock_refresh(struct memlock *m)
+{
+    struct walk wk = {.page = (size_t)sysconf(_SC_PAGESIZE), .anon = true};
+    ssize_t len;
+
+    if (!m->locked || m->files_only)
+        return;
+    len = read_maps();
+    if (len < 0 || walk_maps(&wk, maps, (size_t)len) < 0)
+        return;
+    if (m->limit != UINT64_MAX && wk.files + wk.anon_bytes > m->limit)
+        return; /* what is locked stays; the rest would not fit */
+    wk = (struct walk){.page = wk.page, .lock = true, .anon = true};
+    (void)walk_maps(&wk, maps, (size_t)len); /* a failure keeps the earlier locks */
+}
+
 void memlock_self(char *const envp[], struct memlock *m)
 {
-    static char maps[MAPS_MAX];
     char status[4096], kib[2][32];
     struct walk wk = {.page = (size_t)sysconf(_SC_PAGESIZE), .anon = true};
     struct memlock_plan plan;
@@ -169,14 +198,10 @@ void memlock_self(char *const envp[], struct memlock *m)
     }
     m->limit = rlim_bytes(rl.rlim_cur);
     hard = rlim_bytes(rl.rlim_max);
-    len = read_file("/proc/self/maps", maps, sizeof(maps));
+    len = read_maps();
     if (len < 0) {
         give_up(m, hard, false, "reading /proc/self/maps", (int)-len);
         return;
-    }
-    if ((size_t)len == sizeof(maps) - 1) { /* cut: its last line may be too */
-        const char *nl = memrchr(maps, '\n', (size_t)len);
-        len = nl ? nl - maps + 1 : 0;
     }
     r = walk_maps(&wk, maps, (size_t)len);
     if (r < 0) {

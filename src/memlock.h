@@ -79,6 +79,12 @@ struct memlock {
  * off. When locking fails, logs one warning and runs on unlocked. */
 void memlock_self(char *const envp[], struct memlock *m);
 
+/* After the loop's first full turn (the first memory line): locks the
+ * anonymous pages it touched since (the monitor's tables, the log queue,
+ * yajl's buffer), so that they are not first faulted in, and throttled,
+ * while the cgroup is over memory.high. Silent; within the limit only. */
+void memlock_refresh(struct memlock *m);
+
 /* The start line's field: {"locked", "bytes", "need_bytes", "limit_bytes",
  * "raised", "how", "reason"}; how is "mlock2 onfault", or "mlock2 onfault,
  * file pages only". */

@@ -168,8 +168,11 @@ static void collect(struct monitor *m)
     m->round_pending = false;
     m->lag_ms = now > due ? now - due : 0;
     m->prev = m->usage;
-    cgroup_read_usage(m->cg, &m->usage);
+    /* processes first, counters after: a kill between the two is then seen
+     * by this sample's counters while its processes still show the victim
+     * (the other way round, the post-mortem's "before" view lacked it) */
     scan_processes(m);
+    cgroup_read_usage(m->cg, &m->usage);
     fill_diag_sample(m, &d, now);
     push_window(m, &d);
     m->prev_diag = m->diag;
@@ -182,6 +185,8 @@ static void collect(struct monitor *m)
     m->nlast = m->nprocs < MON_PROCS_LISTED ? m->nprocs : MON_PROCS_LISTED;
     memcpy(m->last_procs, m->procs, m->nlast * sizeof(m->procs[0]));
     purge_maybe(m);
+    if (m->samples == 1 && m->after_first_sample)
+        m->after_first_sample(m->after_first_ctx);
 }
 
 /* A timerfd's expirations since the last read (0: none, a spurious wakeup). */

@@ -79,6 +79,8 @@ struct monitor {
     char killed_comm[16];
     int64_t killed_ms;
     uint64_t peak_usage, samples;
+    void (*after_first_sample)(void *ctx); /* set after monitor_init, or NULL */
+    void *after_first_ctx;
 
     /* The tables, last: monitor_init clears everything above them, and their
      * entries are written before they are read (counted by nprocs, npss,
