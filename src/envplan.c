@@ -2,9 +2,12 @@
 #include "envplan.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "config.h"
 
 static bool is_sep(char c)
 {
@@ -236,4 +239,74 @@ bool env_value_is_plain(const char *value)
             return false;
     }
     return true;
+}
+
+static const char *const marked_keys[ENV_MARK_KEYS] = {"MALLOC_CONF", "LD_PRELOAD",
+                                                       "MALLOC_ARENA_MAX", "GLIBC_TUNABLES"};
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    return h;
+}
+
+void env_mark(char *const envp[], const struct env_change *changes, size_t n, struct env_marks *m)
+{
+    size_t len = 0;
+
+    m->n = 0;
+    m->set[0] = '\0';
+    for (size_t k = 0; k < ENV_MARK_KEYS; k++) {
+        const char *key = marked_keys[k], *set = NULL, *user;
+        int w;
+
+        for (size_t i = 0; i < n; i++)
+            if (changes[i].value && strcmp(changes[i].key, key) == 0)
+                set = changes[i].value;
+        if (!set)
+            continue;
+        w = snprintf(m->set + len, sizeof(m->set) - len, "%s%s:%016llx", len ? "," : "", key,
+                     (unsigned long long)fnv1a(set));
+        if (w < 0 || (size_t)w >= sizeof(m->set) - len)
+            break; /* cannot happen: sized for the four keys */
+        len += (size_t)w;
+        user = env_lookup(envp, key);
+        if (user) {
+            (void)snprintf(m->user_keys[k], sizeof(m->user_keys[k]), "JEINIT_USER_%s", key);
+            m->changes[m->n++] = (struct env_change){m->user_keys[k], user};
+        }
+    }
+    if (len)
+        m->changes[m->n++] = (struct env_change){"JEINIT_SET", m->set};
+}
+
+char **env_unmark(char *const envp[])
+{
+    static char user_keys[ENV_MARK_KEYS][48];
+    struct env_change undo[2 * ENV_MARK_KEYS + 1];
+    const char *marks = env_lookup(envp, "JEINIT_SET");
+    size_t n = 0;
+
+    if (!marks)
+        return NULL;
+    for (size_t k = 0; k < ENV_MARK_KEYS; k++) {
+        const char *key = marked_keys[k], *now = env_lookup(envp, key), *p;
+        char want[48];
+        unsigned long long h;
+
+        (void)snprintf(user_keys[k], sizeof(user_keys[k]), "JEINIT_USER_%s", key);
+        undo[n++] = (struct env_change){user_keys[k], NULL};
+        (void)snprintf(want, sizeof(want), "%s:", key);
+        p = strstr(marks, want);
+        if (!p || (p != marks && p[-1] != ',') || !now)
+            continue;
+        if (sscanf(p + strlen(want), "%16llx", &h) != 1 || h != fnv1a(now))
+            continue; /* changed since jeinit set it: the program's own, kept */
+        undo[n++] = (struct env_change){key, env_lookup(envp, user_keys[k])};
+    }
+    undo[n++] = (struct env_change){"JEINIT_SET", NULL};
+    return env_build(envp, undo, n);
 }

@@ -165,11 +165,16 @@ static void gather(const struct config *cfg, const char *agent, bool with_libcgr
 static char **build_environment(int agent_fd)
 {
     static char fd_s[16], pid_s[16];
-    struct env_change changes[TUNING_CHANGES_MAX + 2];
+    static struct env_marks marks;
+    struct env_change changes[TUNING_CHANGES_MAX + 2 + ENV_MARK_KEYS + 1];
     size_t n = tuning.nchanges;
     char **envp;
 
     memcpy(changes, tuning.changes, n * sizeof(changes[0]));
+    /* what jeinit set is marked, for a jeinit started beneath it */
+    env_mark(environ, tuning.changes, tuning.nchanges, &marks);
+    memcpy(changes + n, marks.changes, marks.n * sizeof(changes[0]));
+    n += marks.n;
     if (agent_fd >= 0) {
         (void)snprintf(fd_s, sizeof(fd_s), "%d", agent_fd);
         (void)snprintf(pid_s, sizeof(pid_s), "%d", (int)getpid());
@@ -436,6 +441,13 @@ int main(int argc, char *argv[])
     struct config_error err;
     int code;
 
+    /* Beneath another jeinit (`jeinit --inspect` run by an ENTRYPOINT of
+     * jeinit, a nested init): the user's values, not the outer jeinit's. */
+    {
+        char **user = env_unmark(environ);
+        if (user)
+            environ = user;
+    }
     if (config_parse(argc, argv, environ, &cfg, &err) < 0)
         return usage_error(&err);
     switch (cfg.mode) {

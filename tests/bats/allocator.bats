@@ -205,3 +205,20 @@ val() {
     LD_PRELOAD=$bump run --separate-stderr "$JEINIT" --inspect
     json_holds "$output" '.allocator.kind == "user" and (.allocator.path | endswith("libbumpalloc.so"))'
 }
+
+@test "jeinit --inspect beneath jeinit (an ENTRYPOINT of jeinit) reports the user's settings, not jeinit's exports" {
+    inner() { timeout -k 5 30 unshare --pid --fork --mount-proc --kill-child "$JEINIT" -- "$@"; }
+    run --separate-stderr inner "$JEINIT" --inspect
+    [ "$status" -eq 0 ]
+    json_holds "$output" '.allocator.found_by != "LD_PRELOAD (the user'"'"'s)" and
+        (.allocator.environment | has("MALLOC_CONF") and has("LD_PRELOAD")) and
+        ([.allocator.options[] | select(.overridden_by)] | length == 0)'
+    # the user's own MALLOC_CONF is still the user's
+    MALLOC_CONF=narenas:7 run --separate-stderr inner "$JEINIT" --inspect
+    json_holds "$output" '[.allocator.options[] | select(.overridden_by) | .key] == ["narenas"] and
+        (.allocator.environment.MALLOC_CONF | endswith("narenas:7"))'
+    # a value the program changed after jeinit set it is the program's
+    run --separate-stderr inner sh -c 'MALLOC_CONF=narenas:3 "$0" --inspect' "$JEINIT"
+    json_holds "$output" '[.allocator.options[] | select(.overridden_by) | .key] == ["narenas"] and
+        (.allocator.environment.MALLOC_CONF | endswith("narenas:3"))'
+}

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "config.h"
 #include "envplan.h"
 
 #define JE    "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
@@ -276,5 +277,42 @@ int main(void)
     test_env_build();
     test_plain();
     test_format_line();
+    /* env_mark / env_unmark: jeinit's exports undone beneath it */
+    {
+        char *user_env[] = {"PATH=/bin", "MALLOC_CONF=narenas:7", NULL};
+        struct env_change set[] = {{"MALLOC_CONF", "narenas:1,narenas:7"},
+                                   {"LD_PRELOAD", "/lib/libjemalloc.so.2"}};
+        static struct env_marks mk;
+        char **child, **back;
+
+        env_mark(user_env, set, 2, &mk);
+        CHECK_INT(mk.n, 2, "one JEINIT_USER_ (MALLOC_CONF had a value) and JEINIT_SET");
+        child = env_build(user_env, set, 2);
+        {
+            char **tmp = env_build(child, mk.changes, mk.n);
+            free(child);
+            child = tmp;
+        }
+        back = env_unmark(child);
+        CHECK(back != NULL, "marks found");
+        CHECK_STR(env_lookup(back, "MALLOC_CONF"), "narenas:7", "the user's MALLOC_CONF back");
+        CHECK(env_lookup(back, "LD_PRELOAD") == NULL, "LD_PRELOAD the user did not have: gone");
+        CHECK(env_lookup(back, "JEINIT_SET") == NULL &&
+                  env_lookup(back, "JEINIT_USER_MALLOC_CONF") == NULL,
+              "the marks are gone");
+        CHECK_STR(env_lookup(back, "PATH"), "/bin", "the rest untouched");
+        free(back);
+        {
+            struct env_change changed[] = {{"MALLOC_CONF", "narenas:3"}};
+            char **prog = env_build(child, changed, 1);
+            back = env_unmark(prog);
+            CHECK_STR(env_lookup(back, "MALLOC_CONF"), "narenas:3",
+                      "a value changed since jeinit set it is kept");
+            free(back);
+            free(prog);
+        }
+        free(child);
+        CHECK(env_unmark(user_env) == NULL, "no marks: nothing to undo");
+    }
     return check_done();
 }
