@@ -287,12 +287,9 @@ int main(void)
 
         env_mark(user_env, set, 2, &mk);
         CHECK_INT(mk.n, 2, "one JEINIT_USER_ (MALLOC_CONF had a value) and JEINIT_SET");
-        child = env_build(user_env, set, 2);
-        {
-            char **tmp = env_build(child, mk.changes, mk.n);
-            free(child);
-            child = tmp;
-        }
+        /* env_build shares the strings of the envp it is given: keep it */
+        char **first = env_build(user_env, set, 2);
+        child = env_build(first, mk.changes, mk.n);
         back = env_unmark(child);
         CHECK(back != NULL, "marks found");
         CHECK_STR(env_lookup(back, "MALLOC_CONF"), "narenas:7", "the user's MALLOC_CONF back");
@@ -312,6 +309,7 @@ int main(void)
             free(prog);
         }
         free(child);
+        free(first);
         CHECK(env_unmark(user_env) == NULL, "no marks: nothing to undo");
     }
     return check_done();
