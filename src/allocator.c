@@ -109,15 +109,12 @@ static int check_dependencies(const unsigned char *map, size_t len, const char *
     return 0;
 }
 
-/* Maps a library and checks it; with want_version, scans for jemalloc's
- * version. 0, or a negative errno with *why. */
-static int check_library(const char *path, bool want_version, struct allocator *a, const char **why)
+/* Maps a library file read-only (never a FIFO or device: O_NONBLOCK, and
+ * regular files only). 0 with *map and *len, or a negative errno with *why. */
+static int map_library(const char *path, void **map, size_t *len, const char **why)
 {
-    /* O_NONBLOCK: a FIFO named like a library must not stop PID 1 */
     cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     struct stat st;
-    void *map;
-    int r;
 
     if (fd < 0) {
         *why = strerror(errno);
@@ -131,18 +128,33 @@ static int check_library(const char *path, bool want_version, struct allocator *
         *why = "not an ELF file (too short)";
         return -ENOEXEC;
     }
-    map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map == MAP_FAILED) {
-        *why = strerror(errno);
-        return -errno;
+    *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (*map == MAP_FAILED) {
+        int e = errno ? errno : ENOMEM;
+        *why = strerror(e);
+        return -e;
     }
-    r = elf_check_shared_object(map, (size_t)st.st_size, why);
+    *len = (size_t)st.st_size;
+    return 0;
+}
+
+/* Maps a library and checks it; with want_version, scans for jemalloc's
+ * version. 0, or a negative errno with *why. */
+static int check_library(const char *path, bool want_version, struct allocator *a, const char **why)
+{
+    void *map = NULL;
+    size_t len = 0;
+    int r = map_library(path, &map, &len, why);
+
+    if (r < 0)
+        return r;
+    r = elf_check_shared_object(map, len, why);
     if (r == 0)
-        r = check_dependencies(map, (size_t)st.st_size, why);
+        r = check_dependencies(map, len, why);
     if (r == 0 && want_version &&
-        jemalloc_version_scan(map, (size_t)st.st_size, &a->major, &a->minor, &a->patch) < 0)
+        jemalloc_version_scan(map, len, &a->major, &a->minor, &a->patch) < 0)
         a->major = a->minor = a->patch = 0;
-    (void)munmap(map, (size_t)st.st_size);
+    (void)munmap(map, len);
     return r;
 }
 
@@ -174,11 +186,9 @@ static bool preload_defines_malloc(const char *entry)
 {
     char found[PATH_MAX];
     const unsigned char *cache;
-    const char *path = entry;
-    cleanup_close int fd = -1;
-    struct stat st;
-    size_t len;
-    void *map;
+    const char *path = entry, *why;
+    size_t len = 0;
+    void *map = NULL;
     int r;
 
     if (!strchr(entry, '/')) {
@@ -187,14 +197,10 @@ static bool preload_defines_malloc(const char *entry)
             return false;
         path = found;
     }
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 64)
+    if (map_library(path, &map, &len, &why) < 0)
         return false;
-    map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map == MAP_FAILED)
-        return false;
-    r = elf_defines_symbol(map, (size_t)st.st_size, "malloc");
-    (void)munmap(map, (size_t)st.st_size);
+    r = elf_defines_symbol(map, len, "malloc");
+    (void)munmap(map, len);
     return r == 1;
 }
 

@@ -64,27 +64,6 @@ static int openat_reserved(int dirfd, const char *name, int flags)
     return fd;
 }
 
-static ssize_t read_fd_into(int fd, char *buf, size_t bufsz)
-{
-    size_t used = 0;
-
-    if (bufsz == 0)
-        return -EINVAL;
-    while (used < bufsz - 1) {
-        ssize_t n = read(fd, buf + used, bufsz - 1 - used);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        if (n == 0)
-            break;
-        used += (size_t)n;
-    }
-    buf[used] = '\0';
-    return (ssize_t)used;
-}
-
 ssize_t read_file_at(int dirfd, const char *name, char *buf, size_t bufsz)
 {
     /* O_NONBLOCK: a FIFO where a cgroup file was expected must not stop PID
@@ -110,13 +89,13 @@ ssize_t read_regular(int fd, char *buf, size_t bufsz, bool from_start)
         return -errno;
     if (!S_ISREG(st.st_mode))
         return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-    if (!from_start)
-        return read_fd_into(fd, buf, bufsz);
     if (bufsz == 0)
         return -EINVAL;
-    /* pread from 0: a kept-open cgroup or proc file is generated anew */
     while (used < bufsz - 1) {
-        ssize_t n = pread(fd, buf + used, bufsz - 1 - used, (off_t)used);
+        /* from_start: pread from 0, so a kept-open cgroup or proc file is
+         * generated anew */
+        ssize_t n = from_start ? pread(fd, buf + used, bufsz - 1 - used, (off_t)used)
+                               : read(fd, buf + used, bufsz - 1 - used);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
