@@ -33,13 +33,14 @@ MAIN_OBJ    := $(BUILD)/jeinit.o
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 FUZZERS    := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all static test unit sanitize lint fuzz fuzz-smoke bench demo install clean deps help
+.PHONY: all static test test-v2 unit sanitize lint fuzz fuzz-smoke bench demo install clean deps help
 all: $(BUILD)/jeinit $(BUILD)/libjeinit-agent.so
 
 help:
 	@echo "make            build $(BUILD)/jeinit and the agent"
 	@echo "make static     fully static $(BUILD)/static/jeinit"
 	@echo "make test       all tests (unit, bats); tests/run.sh for tiers"
+	@echo "make test-v2    tests/bats/v2.bats on a real cgroup v2 kernel (a QEMU VM)"
 	@echo "make sanitize   ASan+UBSan build, then the tests against it"
 	@echo "make lint       clang-format check, cppcheck, clang-tidy"
 	@echo "make fuzz       each fuzz harness for FUZZ_SECONDS (default 300)"
@@ -80,6 +81,11 @@ unit: $(UNIT_TESTS:%=$(BUILD)/unit/%)
 # sanitizer build. One summary line at the end: "N passed, N failed, N skipped".
 test: all static unit helpers containers
 	JEINIT_BUILD=$(BUILD) tests/run.sh
+
+# The v2 tier alone: Debian's kernel (fetched once into ~/.cache/jeinit-v2)
+# booted with cgroup_no_v1=all in QEMU, tests/bats/v2.bats inside.
+test-v2: all helpers
+	JEINIT_BUILD=$(BUILD) tests/run.sh v2
 
 # ASan+UBSan build of the init and the unit tests, then the tiers that run
 # jeinit itself against it (the agent is never sanitized: it lives in other

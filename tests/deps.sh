@@ -11,6 +11,8 @@ packages=(
     # tests
     bats jq python3 python3-jsonschema python3-yaml bsdutils util-linux procps
     python3-flask gunicorn
+    # the v2 tier: Debian's kernel in a VM (tests/v2/)
+    qemu-system-x86 busybox-static
     # benchmarks and the demo's plot
     tini dumb-init hyperfine gnuplot-nox
 )

@@ -5,7 +5,8 @@
 # Tiers: lint (clang-format, cppcheck, clang-tidy), unit (C tests of pure
 # code), the bats files in tests/bats/ by name (init, tini, cgroup, allocator,
 # agent, monitor, k8s, gunicorn, container), fuzz (a short smoke of each
-# harness), sanitize (the jeinit tiers again on an ASan+UBSan build).
+# harness), sanitize (the jeinit tiers again on an ASan+UBSan build), v2
+# (tests/bats/v2.bats on a real cgroup v2 kernel in a QEMU VM: tests/v2/).
 #
 # A tier passes only when it ran to the end: its TAP plan (1..N) must be
 # there and match the results it printed, and it must exit 0 unless it
@@ -141,6 +142,7 @@ for tier in "${tiers[@]}"; do
     unit) run_unit ;;
     fuzz) run_tier fuzz plan make -s fuzz-smoke ;;
     sanitize) tier_timeout=$((2 * tier_timeout)) run_tier sanitize nested make -s sanitize ;;
+    v2) run_tier v2 plan tests/v2/run.sh ;;
     *)
         if [ -f "tests/bats/$tier.bats" ]; then
             run_tier "$tier" plan bats --tap "tests/bats/$tier.bats"

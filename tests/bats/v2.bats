@@ -1,0 +1,167 @@
+#!/usr/bin/env bats
+# jeinit on a real cgroup v2 kernel (cgroup_no_v1=all): the limits, nested
+# limits and namespaced layouts it reads, the events, pressure and peak it
+# reports, a hog crossing memory.high then memory.max, OOM kills. Run by
+# tests/v2/run.sh inside a VM (make test-v2); on a machine whose cgroups are
+# not v2 only, every test skips.
+load helpers
+
+MEMHOG=$BUILD/helpers/memhog
+SCHEMA=$ROOT/tests/schema/validate.py
+V2=/sys/fs/cgroup
+TOP=$V2/jeinit-v2
+
+setup() {
+    [ "$(stat -fc %T $V2 2>/dev/null)" = cgroup2fs ] && ! grep -q ' - cgroup ' /proc/self/mountinfo ||
+        skip "not a cgroup v2 machine: run through tests/v2/run.sh (make test-v2)"
+    require_root
+    [ -x "$JEINIT" ] && [ -x "$MEMHOG" ] || skip "build first: make all helpers"
+    mkdir -p "$TOP"
+    echo "+memory +cpu +cpuset +pids" >"$TOP/../cgroup.subtree_control"
+    echo "+memory +cpu +cpuset +pids" >"$TOP/cgroup.subtree_control"
+    LOG=$BATS_TEST_TMPDIR/log
+}
+
+# Removes every test cgroup, deepest first, killing what is left in them.
+teardown() {
+    local d p
+    [ -d "$TOP" ] || return 0
+    for d in $(find "$TOP" -mindepth 1 -depth -type d); do
+        for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
+    done
+    for d in $(find "$TOP" -mindepth 1 -depth -type d); do
+        for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir "$d" 2>/dev/null && break; sleep 0.2; done
+    done
+}
+
+# cg NAME [FILE=VALUE...]: creates $TOP/NAME (parents too; each enables the
+# controllers for its children), writes the files, prints its path.
+cg() {
+    local dir=$TOP/$1 kv
+    shift
+    mkdir -p "$dir"
+    for kv in "$@"; do
+        echo "${kv#*=}" >"$dir/${kv%%=*}" || return 1
+    done
+    echo "$dir"
+}
+
+# Makes $1 a parent: its children get the memory, cpu, cpuset and pids files.
+cg_parent() {
+    echo "+memory +cpu +cpuset +pids" >"$1/cgroup.subtree_control"
+}
+
+# in_cg DIR COMMAND...: runs COMMAND inside cgroup DIR.
+in_cg() {
+    sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$@"
+}
+
+# jeinit as PID 1 in cgroup $1 (pid and mount namespaces of its own, under a
+# timeout); its log in $LOG and $stderr, its status in $status.
+run_pid1_in() {
+    local dir=$1
+    shift
+    status=0
+    in_cg "$dir" timeout -k 5 "${TIMEOUT:-240}" unshare --pid --fork --mount-proc --kill-child \
+        "$JEINIT" --log-format json "$@" >"$LOG.out" 2>"$LOG" || status=$?
+    output=$(cat "$LOG.out")
+    stderr=$(cat "$LOG")
+}
+
+# `jeinit --inspect` in cgroup $1 (more arguments after it); JSON in $output.
+inspect_in() {
+    local dir=$1
+    shift
+    run in_cg "$dir" timeout -k 5 60 "$JEINIT" --inspect "$@"
+    [ "$status" -eq 0 ] || {
+        echo "jeinit --inspect failed ($status): $output" >&2
+        return 1
+    }
+}
+
+@test "v2: memory.max, memory.high, memory.swap.max, cpu.max and cpuset are read from the real files" {
+    local d
+    d=$(cg limits memory.max=300M memory.high=250M memory.swap.max=0 "cpu.max=150000 100000" \
+        cpuset.cpus=0-1)
+    inspect_in "$d"
+    json_holds "$output" '.cgroup.layout == "v2" and .cgroup.memory_version == 2 and
+        .cgroup.memory_dir == $d and .cgroup.path == "/jeinit-v2/limits"' --arg d "$d"
+    json_holds "$output" '.limits.memory_bytes == 314572800 and .limits.memory_source == $d + "/memory.max"
+        and .limits.memory_high.bytes == 262144000 and .limits.swap_max.bytes == 0
+        and .limits.cpu_quota.millicores == 1500 and .limits.cpus == 1.5
+        and .limits.cpuset_cpus.count == 2' --arg d "$d"
+    d=$(cg onecpu cpuset.cpus=0)
+    inspect_in "$d"
+    json_holds "$output" '.limits.cpus == 1 and .limits.cpuset_cpus.count == 1
+        and .limits.cpuset_cpus.source == $d + "/cpuset.cpus.effective"' --arg d "$d"
+}
+
+@test "v2: MALLOC_CONF is derived from the cgroup's cpu.max, not the host" {
+    local d
+    d=$(cg mc memory.max=512M "cpu.max=100000 100000")
+    run in_cg "$d" "$JEINIT" --print-env
+    [ "$status" -eq 0 ]
+    [[ $output == *"MALLOC_CONF="*"narenas:1"* ]]
+}
+
+@test "v2: usage, memory.peak, memory.events and memory.pressure of the cgroup itself" {
+    local d
+    d=$(cg usage memory.max=256M)
+    run_pid1_in "$d" --interval 0.5 -- "$MEMHOG" leak 2 20
+    [ "$status" -eq 0 ]
+    "$SCHEMA" --strict "$LOG"
+    event_last memory '.limit_bytes == 268435456 and .usage_bytes > 10000000 and .peak_bytes >= .usage_bytes
+        and .pressure.scope == "cgroup" and (.events.high | type) == "number"
+        and (.events.oom_kill | type) == "number" and .events.max == 0'
+    [ "$(cat "$d/memory.peak")" -gt 20000000 ]
+}
+
+@test "v2: a parent's limits bind the child (nested): memory.max and cpu.max up the tree" {
+    local p d
+    p=$(cg pod memory.max=200M "cpu.max=50000 100000")
+    cg_parent "$p"
+    d=$(cg pod/ctr memory.max=400M)
+    inspect_in "$d"
+    json_holds "$output" '.limits.memory_bytes == 209715200 and .limits.memory_source == $p + "/memory.max"
+        and .limits.memory_max.bytes == 419430400 and .limits.cpu_quota.millicores == 500' --arg p "$p"
+}
+
+@test "v2: Docker-style cgroup namespace (new cgroupns, cgroup2 remounted): 0::/ and the container's limits" {
+    local d
+    d=$(cg ns memory.max=300M "cpu.max=200000 100000")
+    run in_cg "$d" timeout -k 5 60 unshare --cgroup --mount --pid --fork --mount-proc sh -c \
+        'umount /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup &&
+         cat /proc/self/cgroup >"$1" && exec "$0" --inspect' "$JEINIT" "$BATS_TEST_TMPDIR/self"
+    [ "$status" -eq 0 ]
+    [ "$(cat "$BATS_TEST_TMPDIR/self")" = "0::/" ]
+    json_holds "$output" '.cgroup.path == "/" and .cgroup.namespaced == true
+        and .cgroup.memory_dir == "/sys/fs/cgroup" and .limits.memory_bytes == 314572800
+        and .limits.cpus == 2 and .warnings == []'
+}
+
+@test "v2: a hog crosses memory.high (memory_high events), then memory.max: OOM kill, post-mortem, exit 137" {
+    local d
+    d=$(cg hog memory.high=48M memory.max=64M memory.swap.max=0)
+    run_pid1_in "$d" --interval 0.3 -- "$MEMHOG" oom 400 50
+    [ "$status" -eq 137 ]
+    event_any memory_high '.count >= 1'
+    event_last oom_kill '.count >= 1 and .victim.comm == "memhog" and .limit_bytes == 67108864
+        and (.last_samples | length) >= 1 and (.diagnosis.why | length) > 0'
+    event_last exit '.code == 137 and .signal == "SIGKILL" and .memory.oom_kills >= 1'
+    [ "$(awk '$1 == "oom_kill" { print $2 }' "$d/memory.events")" -ge 1 ]
+}
+
+@test "v2: nested OOM: the pod's memory.max is hit, the container's cgroup counts the kill (memory.events.local apart)" {
+    local p d
+    p=$(cg pod2 memory.max=64M memory.swap.max=0)
+    cg_parent "$p"
+    d=$(cg pod2/ctr)
+    run_pid1_in "$d" --interval 0.3 -- "$MEMHOG" oom 400 50
+    [ "$status" -eq 137 ]
+    event_last oom_kill '.count >= 1 and .victim.comm == "memhog" and .limit_bytes == 67108864'
+    # the kill counts where the victim was; max and oom where the limit was
+    [ "$(awk '$1 == "oom_kill" { print $2 }' "$d/memory.events.local")" -ge 1 ]
+    [ "$(awk '$1 == "oom" { print $2 }' "$d/memory.events.local")" -eq 0 ]
+    [ "$(awk '$1 == "oom" { print $2 }' "$p/memory.events.local")" -ge 1 ]
+    [ "$(awk '$1 == "oom_kill" { print $2 }' "$p/memory.events.local")" -eq 0 ]
+}
