@@ -155,7 +155,7 @@ containers:
 -include $(wildcard $(BUILD)/*.d)
 
 # Programs the tests run under jeinit.
-HELPERS := sigrec orphans memhog subreaper
+HELPERS := sigrec orphans memhog subreaper dropids
 $(BUILD)/helpers/%: tests/helpers/%.c
 	@mkdir -p $(BUILD)/helpers
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o $@ $<

@@ -162,11 +162,11 @@ static void gather(const struct config *cfg, const char *agent, bool with_libcgr
 }
 
 /* The program's environment: the tuning's changes, and the agent channel. */
-static char **build_environment(int agent_fd)
+static char **build_environment(int agent_fd, int64_t interval_ms)
 {
-    static char fd_s[16], pid_s[16];
+    static char fd_s[16], pid_s[16], delay_s[16];
     static struct env_marks marks;
-    struct env_change changes[TUNING_CHANGES_MAX + 2 + ENV_MARK_KEYS + 1];
+    struct env_change changes[TUNING_CHANGES_MAX + 3 + ENV_MARK_KEYS + 1];
     size_t n = tuning.nchanges;
     char **envp;
 
@@ -180,6 +180,8 @@ static char **build_environment(int agent_fd)
         (void)snprintf(pid_s, sizeof(pid_s), "%d", (int)getpid());
         changes[n++] = (struct env_change){"JEINIT_AGENT_FD", fd_s};
         changes[n++] = (struct env_change){"JEINIT_AGENT_PID", pid_s};
+        (void)snprintf(delay_s, sizeof(delay_s), "%u", agent_delay_ms(interval_ms));
+        changes[n++] = (struct env_change){"JEINIT_AGENT_DELAY_MS", delay_s};
     }
     envp = env_build(environ, changes, n);
     if (!envp) {
@@ -373,7 +375,7 @@ static int run(struct config *cfg)
     }
     gather(cfg, with_agents ? alloc.agent_path : NULL, false, &f);
     log_warnings(&f);
-    envp = build_environment(with_agents ? hub.child_fd : -1);
+    envp = build_environment(with_agents ? hub.child_fd : -1, cfg->interval_ms);
 
     if (isatty(STDIN_FILENO))
         prog.tty_fg = tcgetpgrp(STDIN_FILENO);

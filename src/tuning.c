@@ -42,10 +42,41 @@ static void plan_preload(struct tuning *t, const struct allocator *a, const char
         change(t, "LD_PRELOAD", t->ld_preload);
 }
 
+/* With the agent, jemalloc's background threads are the agent's to start,
+ * once a process has lived (see src/agent/README.md): started by MALLOC_CONF,
+ * they exist from jemalloc's initialisation in every process, short-lived
+ * ones and privilege-dropping entrypoints included. Unless the user (or
+ * JEINIT_MALLOC_CONF) said something of background_thread: then that stands. */
+static void defer_background_threads(struct tuning *t, const struct config *cfg)
+{
+    struct policy derived = t->policy;
+    size_t i, j;
+
+    if (!t->agent || malloc_conf_get(&t->mc.user, "background_thread") ||
+        malloc_conf_get(&t->mc.extra, "background_thread"))
+        return;
+    for (i = 0; i < derived.n; i++)
+        if (strcmp(derived.opt[i].key, "background_thread") == 0 &&
+            strcmp(derived.opt[i].value, "true") == 0)
+            break;
+    if (i == derived.n)
+        return;
+    for (j = i; j + 1 < derived.n; j++)
+        derived.opt[j] = derived.opt[j + 1];
+    derived.n--;
+    malloc_conf_merge(&derived, cfg->extra_malloc_conf, cfg->user_malloc_conf, &t->mc);
+    change(t, "JEINIT_AGENT_BACKGROUND", "1");
+    (void)snprintf(t->policy.opt[i].reason, sizeof(t->policy.opt[i].reason),
+                   "purge unused pages on a timer in jemalloc's own threads, started by the agent "
+                   "once a process has lived (not from MALLOC_CONF: no thread in short-lived or "
+                   "privilege-dropping processes); without them an idle process keeps its peak");
+}
+
 static void plan_jemalloc(struct tuning *t, const struct config *cfg)
 {
     policy_jemalloc(&t->input, &t->policy);
     malloc_conf_merge(&t->policy, cfg->extra_malloc_conf, cfg->user_malloc_conf, &t->mc);
+    defer_background_threads(t, cfg);
     if (t->mc.extra.nbad)
         tuning_warn(t, "JEINIT_MALLOC_CONF: malformed pair '%s' (expected key:value) dropped",
                     t->mc.extra.first_bad);

@@ -6,14 +6,17 @@
  * because this code runs inside someone else's program:
  *   - inert unless the inherited channel is jeinit's (JEINIT_AGENT_FD is a
  *     unix datagram socket whose creator is JEINIT_AGENT_PID);
- *   - one detached thread, all signals blocked, blocked in recv() when idle;
- *     it takes no lock the program could hold and holds none across calls;
- *   - fork-safe: a forked worker drops its parent's connection and registers
- *     as itself (after a short delay, so fork+exec costs nothing); jemalloc
- *     turns background threads off in a fork child, the agent turns them back
- *     on when the options asked for them. The worker's thread starts in the
- *     atfork child handler, only where fork_child_may_allocate showed that
- *     to be safe; elsewhere fork children stay silent;
+ *   - nothing until the process has lived JEINIT_AGENT_DELAY_MS: no thread,
+ *     no socket, no registration; it wakes on the first allocation after
+ *     that (jemalloc's allocation hook, or under glibc its own malloc), so
+ *     short-lived processes and privilege-dropping entrypoints never carry a
+ *     thread of ours, nor jemalloc's background threads, which it starts;
+ *   - then one detached thread, all signals blocked, blocked in recv() when
+ *     idle; it takes no lock the program could hold and holds none across
+ *     calls;
+ *   - fork-safe: a forked worker drops its parent's connection and starts
+ *     over as an exec'd program does (armed, its own clock); the thread is
+ *     only ever started from an allocation, never from a fork handler;
  *   - silent: never writes to the program's stdout/stderr, never exits, and
  *     stops quietly when jeinit is gone or the program closed its sockets;
  *   - descriptors from 48 up (clear of stdio and of the low numbers programs
@@ -39,7 +42,6 @@
 
 #define FD_FLOOR           48
 #define STACK_SIZE         ((size_t)128 * 1024)
-#define FORK_DELAY_MS      100
 #define PROBE_SIZE         4096 /* above glibc's tcache sizes */
 #define MALLCTL_ARENAS_ALL "4096"
 
@@ -53,13 +55,22 @@ struct fd_id {
 };
 
 static struct {
-    bool on;
-    bool fork_thread_ok; /* fork_child_may_allocate() held at registration */
+    /* from the environment, read once in the constructor */
+    uint64_t delay_ms;
+    bool want_background;
+    /* waking up */
+    bool armed;       /* the next allocations may start the thread */
+    uint64_t born_ms; /* exec or fork, CLOCK_MONOTONIC_COARSE */
+    pid_t pid;
+    bool gone;  /* jeinit went away: forked children need not wake */
+    void *hook; /* jemalloc's handle of our allocation hook, while installed */
+    pthread_mutex_t hook_lock;
+    /* the thread's */
     struct fd_id shared; /* our close-on-exec copy of the inherited channel */
     struct fd_id priv;   /* our end of the private socket */
     mallctl_fn mallctl;
     mallinfo2_fn mallinfo2;
-} A = {.shared = {.fd = -1}, .priv = {.fd = -1}};
+} A = {.shared = {.fd = -1}, .priv = {.fd = -1}, .hook_lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* --- descriptors, checked by identity ------------------------------------ */
 
@@ -273,14 +284,18 @@ static void answer(const struct agent_request *req, struct agent_reply *r)
     r->cost_ns = elapsed_ns(&t0);
 }
 
-/* jemalloc turns background threads off in a fork child; when the options
- * asked for them, a forked worker gets them back. */
-static void restore_background_threads(void)
+/* Background threads are the agent's to turn on (JEINIT_AGENT_BACKGROUND),
+ * once the process has lived: jemalloc would start them at its initialisation,
+ * in every process, before a privilege-dropping entrypoint changes its ids.
+ * jemalloc also turns them off in a fork child; a worker gets them back here. */
+static void start_background_threads(void)
 {
-    bool want = false, on = false, yes = true;
+    bool want = A.want_background, on = false, yes = true;
     size_t len = sizeof(want);
 
-    if (!A.mallctl || A.mallctl("opt.background_thread", &want, &len, NULL, 0) != 0 || !want)
+    if (!A.mallctl)
+        return;
+    if (!want && (A.mallctl("opt.background_thread", &want, &len, NULL, 0) != 0 || !want))
         return;
     len = sizeof(on);
     if (A.mallctl("background_thread", &on, &len, NULL, 0) == 0 && !on)
@@ -331,21 +346,52 @@ static bool register_self(void)
     return ok;
 }
 
+/* Neither jemalloc nor glibc's malloc counted a probe: the program runs on
+ * another allocator, whose figures mallinfo2 does not know. */
+static void check_allocator(void)
+{
+    struct mallinfo2 before, after;
+    void *p;
+
+    if (A.mallctl || !A.mallinfo2)
+        return; /* jemalloc's own hook woke us: its figures are the program's */
+    before = A.mallinfo2();
+    p = malloc(PROBE_SIZE);
+    if (!p) {
+        A.mallinfo2 = NULL;
+        return;
+    }
+    __asm__ volatile("" : : "r"(p) : "memory"); /* keep the allocation */
+    after = A.mallinfo2();
+    free(p);
+    if (after.uordblks + after.hblkhd < before.uordblks + before.hblkhd + PROBE_SIZE)
+        A.mallinfo2 = NULL;
+}
+
+static void remove_hook(void)
+{
+    void *h;
+
+    (void)pthread_mutex_lock(&A.hook_lock);
+    h = A.hook;
+    A.hook = NULL;
+    if (h)
+        (void)A.mallctl("experimental.hooks.remove", NULL, NULL, &h, sizeof(h));
+    (void)pthread_mutex_unlock(&A.hook_lock);
+}
+
 static void *agent_main(void *arg)
 {
-    bool forked = arg != NULL;
     struct agent_request req;
     struct agent_reply rep;
 
-    if (forked) {
-        struct timespec d = {0, FORK_DELAY_MS * 1000000L};
-        while (nanosleep(&d, &d) < 0 && errno == EINTR)
-            ;
-    }
+    (void)arg;
+    if (A.mallctl)
+        remove_hook(); /* its work is done: the program's allocations go fast again */
+    check_allocator();
     if (!register_self())
-        return NULL;
-    if (forked)
-        restore_background_threads();
+        return NULL; /* jeinit busy or gone: this process goes unreported */
+    start_background_threads();
     for (;;) {
         ssize_t n;
 
@@ -366,10 +412,11 @@ static void *agent_main(void *arg)
             break;
     }
     fd_forget(&A.priv, true);
+    A.gone = true;
     return NULL;
 }
 
-static void start_thread(void *arg)
+static void start_thread(void)
 {
     pthread_attr_t attr;
     pthread_t t;
@@ -382,69 +429,142 @@ static void start_thread(void *arg)
     /* every signal stays with the program's own threads */
     (void)sigfillset(&all);
     (void)pthread_sigmask(SIG_SETMASK, &all, &old);
-    if (pthread_create(&t, &attr, agent_main, arg) == 0)
+    if (pthread_create(&t, &attr, agent_main, NULL) == 0)
         (void)pthread_setname_np(t, "jeinit-agent");
     (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
     (void)pthread_attr_destroy(&attr);
 }
 
-/* What the allocator we read has handed out, by its own count. */
-static uint64_t allocator_count(void)
-{
-    uint64_t n = 0;
-    size_t len = sizeof(n);
+/* --- waking up: nothing until the process has lived A.delay_ms ------------ */
 
-    if (A.mallctl)
-        return A.mallctl("thread.allocated", &n, &len, NULL, 0) == 0 ? n : 0;
-    if (A.mallinfo2) {
-        struct mallinfo2 mi = A.mallinfo2();
-        return mi.uordblks + mi.hblkhd;
-    }
-    return 0;
+static uint64_t now_ms(void)
+{
+    struct timespec t;
+
+    (void)clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+    return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
 }
 
-/* The atfork child handler creates a thread, which may allocate (its DTV, with
- * the program's malloc): safe once the allocator's locks are reset. glibc
- * resets its own inside fork(), before any child handler; jemalloc in its own
- * child handler, registered when it initialises, which a successful mallctl
- * proves. Child handlers run in registration order, so this mallctl, before
- * our pthread_atfork, puts ours after jemalloc's (constructor order does not:
- * ld.so runs ours first). The probe must show in that allocator's count, so
- * it is the program's malloc (dlsym cannot say: a non-PIE program's PLT entry
- * is what it returns). See src/agent/README.md. */
-static bool fork_child_may_allocate(void)
+/* Called on the program's allocations while armed: a coarse clock read
+ * (vDSO, a few ns). The thread starts on the first allocation after the
+ * delay, in whichever thread makes it. Not in a vfork child (same memory,
+ * other pid): that must not start anything. */
+static void maybe_wake(void)
 {
-    uint64_t before = allocator_count(), after;
-    void *p = malloc(PROBE_SIZE);
+    if (now_ms() - A.born_ms < A.delay_ms || getpid() != A.pid)
+        return;
+    if (__atomic_exchange_n(&A.armed, false, __ATOMIC_ACQ_REL))
+        start_thread();
+}
 
-    if (!p)
+/* jemalloc's allocation hook (experimental.hooks, 5.1+). Installed, it sends
+ * every allocation through jemalloc's slow path; removed by the thread. */
+typedef void (*je_hook_alloc)(void *extra, int type, void *result, uintptr_t result_raw,
+                              uintptr_t args_raw[3]);
+struct je_hooks {
+    je_hook_alloc alloc_hook;
+    void *dalloc_hook;
+    void *expand_hook;
+    void *extra;
+};
+
+static void on_alloc(void *extra, int type, void *result, uintptr_t result_raw,
+                     uintptr_t args_raw[3])
+{
+    (void)extra, (void)type, (void)result, (void)result_raw, (void)args_raw;
+    if (__atomic_load_n(&A.armed, __ATOMIC_RELAXED))
+        maybe_wake();
+}
+
+static bool install_hook(void)
+{
+    struct je_hooks hooks = {on_alloc, NULL, NULL, NULL};
+    void *h = NULL;
+    size_t len = sizeof(h);
+
+    if (A.mallctl("experimental.hooks.install", &h, &len, &hooks, sizeof(hooks)) != 0 || !h)
         return false;
-    __asm__ volatile("" : : "r"(p) : "memory"); /* keep the allocation */
-    after = allocator_count();
-    free(p);
-    return after >= before + PROBE_SIZE;
+    A.hook = h;
+    return true;
 }
 
-/* Invariant: runs after the allocator's child handler (fork_child_may_allocate),
- * so start_thread may allocate; nothing before it does. */
+/* Without jemalloc, the agent's own malloc is the wake-up call: it forwards
+ * to the next malloc in the search order (glibc's, or whichever library comes
+ * after the agent), so that free() and the allocation always agree. jemalloc,
+ * preloaded before the agent, is found first and this is never called. */
+extern void *__libc_malloc(size_t size);
+static void *(*next_malloc)(size_t);
+static bool resolving;
+
+__attribute__((visibility("default"))) void *malloc(size_t size)
+{
+    void *(*f)(size_t) = __atomic_load_n(&next_malloc, __ATOMIC_ACQUIRE);
+    void *p;
+
+    if (__builtin_expect(f == NULL, 0)) {
+        if (__atomic_exchange_n(&resolving, true, __ATOMIC_ACQ_REL))
+            return __libc_malloc(size); /* dlsym's own allocation, or a race */
+        f = (void *(*)(size_t))dlsym(RTLD_NEXT, "malloc");
+        if (!f)
+            f = __libc_malloc;
+        __atomic_store_n(&next_malloc, f, __ATOMIC_RELEASE);
+    }
+    p = f(size);
+    if (__builtin_expect(__atomic_load_n(&A.armed, __ATOMIC_RELAXED), 0))
+        maybe_wake();
+    return p;
+}
+
+static void arm(void)
+{
+    A.pid = getpid();
+    A.born_ms = now_ms();
+    __atomic_store_n(&A.armed, true, __ATOMIC_RELEASE);
+}
+
+/* --- fork -------------------------------------------------------------------- */
+
+/* The hook lock keeps fork from copying a half-removed hook (jemalloc's hook
+ * mutex is not among those it resets in a fork child). Contended once in a
+ * process's life, when the thread removes the hook. */
+static void before_fork(void)
+{
+    (void)pthread_mutex_lock(&A.hook_lock);
+}
+
+static void after_fork_in_parent(void)
+{
+    (void)pthread_mutex_unlock(&A.hook_lock);
+}
+
+/* Invariant: runs after jemalloc's own child handler (see agent_init), so the
+ * mallctl that puts the hook back finds jemalloc's locks reset. A forked
+ * worker starts as an exec'd program does: no thread, armed, its own clock. */
 static void after_fork_in_child(void)
 {
-    if (!A.on)
-        return;
+    (void)pthread_mutex_unlock(&A.hook_lock);
     /* the parent's connection is the parent's: drop it, keep the shared one */
     fd_forget(&A.priv, true);
-    if (A.fork_thread_ok)
-        start_thread((void *)1);
+    if (A.gone)
+        return; /* nobody to report to: no wake-up call either */
+    if (A.mallctl && !A.hook && !install_hook())
+        return; /* no wake-up call: this worker stays unreported */
+    arm();
 }
 
 __attribute__((constructor)) static void agent_init(void)
 {
-    long fd, jeinit_pid;
+    long fd, jeinit_pid, delay;
     int mine;
+    const char *bg = getenv("JEINIT_AGENT_BACKGROUND");
 
     if (!parse_int(getenv("JEINIT_AGENT_FD"), &fd) ||
         !parse_int(getenv("JEINIT_AGENT_PID"), &jeinit_pid))
         return;
+    if (!parse_int(getenv("JEINIT_AGENT_DELAY_MS"), &delay) || delay > 60000)
+        delay = AGENT_DELAY_MAX_MS;
+    /* the channel is checked and copied now, before the program can close or
+     * reuse the inherited number: daemons close every descriptor at start */
     if (!channel_is_jeinits((int)fd, jeinit_pid))
         return;
     mine = high_dup((int)fd);
@@ -453,17 +573,20 @@ __attribute__((constructor)) static void agent_init(void)
             (void)close(mine);
         return;
     }
+    A.delay_ms = (uint64_t)delay;
+    A.want_background = bg && bg[0] == '1' && bg[1] == '\0';
     A.mallctl = (mallctl_fn)dlsym(RTLD_DEFAULT, "mallctl");
     A.mallinfo2 = (mallinfo2_fn)dlsym(RTLD_DEFAULT, "mallinfo2");
-    A.fork_thread_ok = fork_child_may_allocate(); /* before pthread_atfork */
-    /* Neither jemalloc nor glibc's malloc counted the probe: the program
-     * runs on another allocator, whose figures mallinfo2 does not know. */
-    if (!A.fork_thread_ok && !A.mallctl)
-        A.mallinfo2 = NULL;
-    if (pthread_atfork(NULL, NULL, after_fork_in_child) != 0) {
+    /* A successful mallctl has initialised jemalloc, which registers its fork
+     * handlers then: ours, registered after, run after its child handler
+     * (ld.so runs this constructor before jemalloc's, so order is not given). */
+    if ((A.mallctl && !install_hook()) ||
+        pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child) != 0) {
+        /* a jemalloc without hooks (before 5.1), or no room for handlers */
+        if (A.hook)
+            remove_hook();
         fd_forget(&A.shared, true);
         return;
     }
-    A.on = true;
-    start_thread(NULL);
+    arm();
 }

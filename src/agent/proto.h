@@ -24,6 +24,24 @@ enum agent_msg {
     AGENT_PURGE = 11,  /* jeinit -> agent */
 };
 
+/* How long a process lives before its agent does anything at all (thread,
+ * socket, registration), passed as JEINIT_AGENT_DELAY_MS: half the sampling
+ * interval, within [200 ms, 1 s]. Privilege-dropping wrappers (setpriv, gosu,
+ * su-exec, runuser) change ids within milliseconds of their exec, health
+ * checks and the commands of entrypoint scripts end within a few hundred; a
+ * process that has lived a second is one a sample will see. */
+#define AGENT_DELAY_MIN_MS 200
+#define AGENT_DELAY_MAX_MS 1000
+
+static inline unsigned agent_delay_ms(int64_t interval_ms)
+{
+    int64_t d = interval_ms / 2;
+
+    return (unsigned)(d < AGENT_DELAY_MIN_MS   ? AGENT_DELAY_MIN_MS
+                      : d > AGENT_DELAY_MAX_MS ? AGENT_DELAY_MAX_MS
+                                               : d);
+}
+
 enum agent_allocator { AGENT_ALLOC_UNKNOWN = 0, AGENT_ALLOC_JEMALLOC = 1, AGENT_ALLOC_GLIBC = 2 };
 
 struct agent_request {

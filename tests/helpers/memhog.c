@@ -123,7 +123,13 @@ static int fdchaos(double seconds)
     char buf[64];
     double start = now_s();
 
-    sleep_s(1.5);
+    /* first a process like any other, allocating now and then (its agent
+     * wakes and registers), then the chaos */
+    while (now_s() - start < 1.5) {
+        char *volatile q = malloc(4096); /* volatile: the pair stays a call */
+        free(q);
+        sleep_s(0.05);
+    }
     for (int fd = 3; fd < 4096; fd++)
         (void)close(fd);
     if (pipe(p) < 0)
