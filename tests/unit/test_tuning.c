@@ -14,6 +14,9 @@
 #define DERIVED_2CPU_2GI                                                                           \
     "narenas:1,background_thread:true,max_background_threads:1,dirty_decay_ms:1000,"               \
     "muzzy_decay_ms:0,tcache_max:16384"
+/* with the agent, which starts the background threads itself */
+#define DERIVED_AGENT_2CPU_2GI                                                                     \
+    "narenas:1,max_background_threads:1,dirty_decay_ms:1000,muzzy_decay_ms:0,tcache_max:16384"
 #define TUNABLES "glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072"
 
 static struct config cfg;
@@ -67,9 +70,11 @@ static void test_jemalloc(void)
     CHECK(t.jemalloc, "jemalloc planned");
     CHECK_STR(changed("LD_PRELOAD"), JE ":" AGENT ":/x/libfoo.so:/y/libbar.so",
               "LD_PRELOAD: jemalloc, the agent, then the user's entries");
-    CHECK_STR(changed("MALLOC_CONF"), DERIVED_2CPU_2GI, "MALLOC_CONF: the derived options");
+    CHECK_STR(changed("MALLOC_CONF"), DERIVED_AGENT_2CPU_2GI,
+              "MALLOC_CONF: the derived options, background threads left to the agent");
+    CHECK_STR(changed("JEINIT_AGENT_BACKGROUND"), "1", "the agent starts background threads");
     CHECK(!changed("MALLOC_ARENA_MAX") && !changed("GLIBC_TUNABLES"), "no glibc settings");
-    CHECK_INT(t.nchanges, 2, "two changes");
+    CHECK_INT(t.nchanges, 3, "three changes");
     CHECK_INT(t.warnings.n, 0, "no warnings");
     CHECK(t.input.memory_high == UINT64_MAX && t.input.cpu_millis == 2000 &&
               t.input.host_cpus == 64 && t.input.jemalloc_major == 5,
@@ -78,6 +83,14 @@ static void test_jemalloc(void)
     setup(true, envp);
     tuning_plan(&cfg, &lim, &alloc, NULL, envp, &t);
     CHECK_STR(changed("LD_PRELOAD"), JE ":/x/libfoo.so:/y/libbar.so", "no agent: jemalloc first");
+    CHECK_STR(changed("MALLOC_CONF"), DERIVED_2CPU_2GI,
+              "no agent: background threads from MALLOC_CONF");
+    CHECK(!changed("JEINIT_AGENT_BACKGROUND"), "no agent: nobody to start them later");
+
+    char *bg_off[] = {"MALLOC_CONF=background_thread:false", NULL};
+    setup(true, bg_off);
+    tuning_plan(&cfg, &lim, &alloc, AGENT, bg_off, &t);
+    CHECK(!changed("JEINIT_AGENT_BACKGROUND"), "the user's background_thread:false stands");
 
     lim.memory_high.present = true;
     lim.memory_high.value = 200 * MiB;
@@ -242,8 +255,8 @@ static void test_env_applied(void)
         return;
     CHECK_STR(env_lookup(env, "HOME"), "/root", "HOME kept");
     CHECK_STR(env_lookup(env, "LD_PRELOAD"), JE ":" AGENT ":/x/libfoo.so", "LD_PRELOAD");
-    CHECK_STR(env_lookup(env, "MALLOC_CONF"), DERIVED_2CPU_2GI ",prof:true", "MALLOC_CONF");
-    CHECK(env[2] && !env[3], "three entries: replaced, not added");
+    CHECK_STR(env_lookup(env, "MALLOC_CONF"), DERIVED_AGENT_2CPU_2GI ",prof:true", "MALLOC_CONF");
+    CHECK(env[3] && !env[4], "four entries: three replaced, JEINIT_AGENT_BACKGROUND added");
     free(env);
 }
 
