@@ -120,6 +120,43 @@ static const struct cg_mount *resolve(const struct cg_mount *m, size_t n, bool v
     return best;
 }
 
+/* The mount's root lies above this cgroup namespace's root ("/..",
+ * "/../.."): the namespace was made after the mount, and the mount point is
+ * an ancestor of our cgroup, not our cgroup. */
+static bool root_above_namespace(const char *root)
+{
+    return strcmp(root, "/..") == 0 || strncmp(root, "/../", 4) == 0;
+}
+
+/* dir is m's mount point because our path lies outside m's root. Where that
+ * root is above our namespace, the directory is found by cgroup.procs
+ * instead (cgroup_find.c); when none lists us, dir is emptied and the
+ * limits are said to be unknown rather than read from an ancestor. */
+static void locate_hidden(struct cgroup *cg, const struct cg_mount *m, const char *what, char *dir,
+                          size_t dirsz, bool *outside)
+{
+    unsigned searched = 0;
+    pid_t pid = getpid();
+    int r;
+
+    if (!m || !*outside || !root_above_namespace(m->root))
+        return;
+    r = cg_find_by_pid(m->mount_point, (uint64_t)pid, dir, dirsz, &searched);
+    if (r == 0) {
+        *outside = false;
+        cg->found_by_procs = true;
+        return;
+    }
+    dir[0] = '\0';
+    cg->limits_unknown = true;
+    warnings_add(&cg->warnings,
+                 "cgroup namespace without its own cgroup mount: %s shows root %s, above the "
+                 "namespace, and no cgroup.procs under it lists pid %d (%u directories "
+                 "searched%s): %s limits unknown",
+                 m->mount_point, m->root, (int)pid, searched, r == -E2BIG ? ", the bound" : "",
+                 what);
+}
+
 static void discover_proc(struct cgroup *cg)
 {
     static struct cg_membership mem;
@@ -163,11 +200,18 @@ static void discover_proc(struct cgroup *cg)
 
     for (size_t i = 0; i < n; i++)
         any_v1 |= !mounts[i].v2;
-    if (mem.v1_mask & CG_MEMORY)
+    if (mem.v1_mask & CG_MEMORY) {
         m1 = resolve(mounts, n, false, CG_MEMORY, mem.memory_path, cg->memory_dir,
                      sizeof(cg->memory_dir), &out1);
-    if (mem.has_v2)
+        locate_hidden(cg, m1, "memory", cg->memory_dir, sizeof(cg->memory_dir), &out1);
+        if (!cg->memory_dir[0])
+            m1 = NULL;
+    }
+    if (mem.has_v2) {
         m2 = resolve(mounts, n, true, 0, mem.v2_path, v2dir, sizeof(v2dir), &out2);
+        if (!m1)
+            locate_hidden(cg, m2, "memory and CPU", v2dir, sizeof(v2dir), &out2);
+    }
 
     if (m2)
         cg->layout = any_v1 ? CG_LAYOUT_HYBRID : CG_LAYOUT_V2;
@@ -180,7 +224,7 @@ static void discover_proc(struct cgroup *cg)
         cg->memory_version = 1;
         (void)str_copy(cg->cg_path, sizeof(cg->cg_path), mem.memory_path);
         (void)str_copy(cg->memory_top, sizeof(cg->memory_top), m1->mount_point);
-        cg->namespaced = out1;
+        cg->namespaced = out1 || cg->found_by_procs;
     } else if (m2 && (cg_exists_in(v2dir, "memory.max") || cg_exists_in(v2dir, "memory.stat"))) {
         cg->memory_version = 2;
         (void)str_copy(cg->memory_dir, sizeof(cg->memory_dir), v2dir);
@@ -189,7 +233,12 @@ static void discover_proc(struct cgroup *cg)
         cg->namespaced = out2 || strcmp(mem.v2_path, "/") == 0;
     } else {
         cg->memory_dir[0] = '\0';
-        if (cg->layout != CG_LAYOUT_NONE)
+        if (cg->limits_unknown) {
+            (void)str_copy(cg->cg_path, sizeof(cg->cg_path),
+                           m1 || !mem.has_v2 ? mem.memory_path : mem.v2_path);
+            cg->namespaced = true;
+        }
+        if (cg->layout != CG_LAYOUT_NONE && !cg->limits_unknown)
             warnings_add(&cg->warnings, "no memory controller for this process in %s/self/cgroup",
                          cg->proc_root);
     }
@@ -202,20 +251,23 @@ static void discover_proc(struct cgroup *cg)
     mc = (mem.v1_mask & CG_CPU) ? resolve(mounts, n, false, CG_CPU, mem.cpu_path, cg->cpu_dir,
                                           sizeof(cg->cpu_dir), &outc)
                                 : NULL;
-    if (mc)
+    if (mc) {
+        locate_hidden(cg, mc, "CPU", cg->cpu_dir, sizeof(cg->cpu_dir), &outc);
         (void)str_copy(cg->cpu_top, sizeof(cg->cpu_top), mc->mount_point);
-    else if (m2) {
+    } else if (m2) {
         (void)str_copy(cg->cpu_dir, sizeof(cg->cpu_dir), v2dir);
         (void)str_copy(cg->cpu_top, sizeof(cg->cpu_top), m2->mount_point);
     }
     ms = (mem.v1_mask & CG_CPUSET) ? resolve(mounts, n, false, CG_CPUSET, mem.cpuset_path,
                                              cg->cpuset_dir, sizeof(cg->cpuset_dir), &outs)
                                    : NULL;
-    if (!ms && m2)
+    if (ms)
+        locate_hidden(cg, ms, "cpuset", cg->cpuset_dir, sizeof(cg->cpuset_dir), &outs);
+    else if (m2)
         (void)str_copy(cg->cpuset_dir, sizeof(cg->cpuset_dir), v2dir);
 
     if (cg->memory_version) {
-        cg->discovered_by = "mountinfo";
+        cg->discovered_by = cg->found_by_procs ? "cgroup.procs" : "mountinfo";
         (void)str_copy(cg->memory_mount_root, sizeof(cg->memory_mount_root),
                        cg->memory_version == 1 ? m1->root : m2->root);
     }

@@ -6,6 +6,7 @@
 #define JEINIT_CGROUP_IO_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define CG_SMALL_FILE 4096
@@ -16,5 +17,11 @@ extern char cg_stat_buf[CG_STAT_FILE];
 bool cg_exists_in(const char *dir, const char *name);
 /* Reads dir/name into buf; 0-terminated length, or a negative errno. */
 ssize_t cg_read_in(const char *dir, const char *name, char *buf, size_t bufsz);
+
+/* cgroup_find.c: the directory at or below top (depth and count bounded)
+ * whose cgroup.procs lists pid: 0 and dir; -ENOENT when none does, -E2BIG
+ * when the bound was reached first, another negative errno when top cannot
+ * be opened. *searched: the directories read. */
+int cg_find_by_pid(const char *top, uint64_t pid, char *dir, size_t dirsz, unsigned *searched);
 
 #endif

@@ -14,21 +14,42 @@
 #include "cgroup.h"
 #include "util.h"
 
+/* libcgroup's words for error r. cgroup_strerror(ECGOTHER) is
+ * strerror(cgroup_get_last_errno()), which is "Success" where libcgroup set
+ * no errno (2.0.2 on a v2-only machine): then the code is named instead. */
+static void libcgroup_error(int r, char *buf, size_t size)
+{
+    if (r == ECGOTHER && cgroup_get_last_errno() == 0)
+        (void)snprintf(buf, size, "libcgroup error %d (ECGOTHER) without an errno", r);
+    else
+        (void)snprintf(buf, size, "%s (libcgroup error %d)", cgroup_strerror(r), r);
+}
+
 /* In the child: libcgroup's memory mount point and our path in it, as one
- * line "OK\tMOUNT\tPATH" or "ERR\tREASON". */
+ * line "OK\tMOUNT\tPATH" or "ERR\tCALL: REASON". */
 static void __attribute__((noreturn)) libcgroup_child(int fd)
 {
-    char *mp = NULL, *path = NULL, line[CG_PATH_MAX * 2 + 16];
+    char *mp = NULL, *path = NULL, line[CG_PATH_MAX * 2 + 16], why[160];
+    const char *call = "cgroup_init";
     int r = cgroup_init(), n;
 
-    if (r == 0)
+    if (r == 0) {
+        call = "cgroup_get_subsys_mount_point";
         r = cgroup_get_subsys_mount_point("memory", &mp);
-    if (r == 0)
+    }
+    if (r == 0) {
+        call = "cgroup_get_current_controller_path";
         r = cgroup_get_current_controller_path(getpid(), "memory", &path);
-    if (r == 0 && mp && path)
+    }
+    if (r == 0 && mp && path) {
         n = snprintf(line, sizeof(line), "OK\t%s\t%s\n", mp, path);
-    else
-        n = snprintf(line, sizeof(line), "ERR\t%s\n", cgroup_strerror(r));
+    } else {
+        if (r == 0)
+            (void)str_copy(why, sizeof(why), "no answer, and no error");
+        else
+            libcgroup_error(r, why, sizeof(why));
+        n = snprintf(line, sizeof(line), "ERR\t%s: %s\n", call, why);
+    }
     if (n > 0)
         (void)write_all(fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
     _exit(0);

@@ -247,9 +247,10 @@ void cgroup_read_limits(struct cgroup *cg, const struct config *cfg, struct cgro
     if (best == CG_UNLIMITED) {
         lim->memory_unlimited = true;
         lim->memory_limit = lim->mem_total.present ? lim->mem_total.value : 0;
-        (void)str_printf(lim->memory_limit_source, sizeof(lim->memory_limit_source),
-                         "no cgroup limit: physical memory (%s)",
-                         lim->mem_total.present ? lim->mem_total.source : "unknown");
+        (void)str_printf(
+            lim->memory_limit_source, sizeof(lim->memory_limit_source), "%s: physical memory (%s)",
+            cg->limits_unknown ? "cgroup limits unknown (see the warnings)" : "no cgroup limit",
+            lim->mem_total.present ? lim->mem_total.source : "unknown");
     } else {
         lim->memory_limit = best;
         (void)str_copy(lim->memory_limit_source, sizeof(lim->memory_limit_source), best_src);

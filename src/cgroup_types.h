@@ -36,9 +36,12 @@ struct cg_value {
 
 struct cgroup {
     enum cg_layout layout;
-    int memory_version;        /* 0: no memory controller found, 1 or 2 */
-    bool namespaced;           /* cgroup namespace (v2 path "/", or shown relative to it) */
-    const char *discovered_by; /* "libcgroup", "mountinfo", "--cgroup-root", "none" */
+    int memory_version;  /* 0: no memory controller found, 1 or 2 */
+    bool namespaced;     /* cgroup namespace (v2 path "/", or shown relative to it) */
+    bool found_by_procs; /* the mount hides our directory: found by its cgroup.procs */
+    bool limits_unknown; /* ... and not found: no limits are known */
+    const char
+        *discovered_by; /* "libcgroup", "mountinfo", "cgroup.procs", "--cgroup-root", "none" */
     char cg_path[CG_PATH_MAX]; /* as /proc/self/cgroup names it */
     char memory_dir[CG_PATH_MAX], cpu_dir[CG_PATH_MAX], cpuset_dir[CG_PATH_MAX];
     char memory_top[CG_PATH_MAX], cpu_top[CG_PATH_MAX]; /* where ancestor walks stop */

@@ -141,8 +141,20 @@ inspect_matches() {
     inspect_matches v2-nested-systemd
 }
 
-@test "v2 with the mount's root at /.. (cgroup namespace made after the mount): mount point, a warning" {
+@test "v2 with the mount's root at /.. (cgroup namespace made after the mount), no cgroup.procs lists jeinit: limits unknown, said so" {
     inspect_matches v2-root-dotdot
+    json_holds "$output" '.warnings | length == 1 and (.[0] | test("cgroup namespace without its own cgroup mount: .* shows root /[.][.], above the namespace, and no cgroup.procs under it lists pid [0-9]+ [(]2 directories searched[)]: memory and CPU limits unknown"))'
+}
+
+@test "v2 with the mount's root at /..: the directory whose cgroup.procs lists jeinit (PID 1: init/) is its cgroup" {
+    FX=$(fixture_copy v2-root-dotdot)
+    fixture_args "$FX"
+    run --separate-stderr timeout -k 5 30 unshare --pid --fork --mount-proc "$JEINIT" "${FXARGS[@]}" --inspect
+    [ "$status" -eq 0 ]
+    json_holds "$output" '.cgroup.discovered_by == "cgroup.procs" and .cgroup.path == "/"
+        and .cgroup.namespaced and .cgroup.memory_dir == $fx + "/sys/fs/cgroup/init"
+        and .limits.memory_bytes == 2147483648 and .limits.memory_source == $fx + "/sys/fs/cgroup/memory.max"
+        and .limits.cpu_quota.source == $fx + "/sys/fs/cgroup/cpu.max" and .warnings == []' --arg fx "$FX"
 }
 
 @test "v1 Docker: the mount's root is /docker/<id>, the files sit at the mount point" {
@@ -301,7 +313,11 @@ START_SHAPE='{cgroup: {layout: .cgroup.layout, memory_dir: .cgroup.memory_dir},
     local name want got
     for name in v2-cgroupns v2-nested-systemd v2-root-dotdot v1-docker v1-podman v1-kubepods \
         hybrid v1-unlimited none given-v2; do
-        inspect_fixture "$name"
+        # both as PID 1: where the mount hides the cgroup (v2-root-dotdot),
+        # it is found by the pid in cgroup.procs, 1 in the fixture
+        FX=$(fixture_copy "$name")
+        fixture_args "$FX"
+        run --separate-stderr pid1 "${FXARGS[@]}" --inspect
         [ "$status" -eq 0 ]
         want=$(jq -S -c "$START_SHAPE" <<<"$output")
         [ -n "$want" ]

@@ -165,3 +165,30 @@ inspect_in() {
     [ "$(awk '$1 == "oom" { print $2 }' "$p/memory.events.local")" -ge 1 ]
     [ "$(awk '$1 == "oom_kill" { print $2 }' "$p/memory.events.local")" -eq 0 ]
 }
+
+@test "v2: unshare --cgroup without a remount (the mount's root shows /..): the cgroup is found by its cgroup.procs" {
+    local d
+    d=$(cg hidden memory.max=200M "cpu.max=50000 100000")
+    run in_cg "$d" timeout -k 5 60 unshare --cgroup --pid --fork --mount-proc sh -c \
+        'grep " /sys/fs/cgroup " /proc/self/mountinfo | cut -d" " -f4 >"$1"; exec "$0" --inspect' \
+        "$JEINIT" "$BATS_TEST_TMPDIR/root"
+    [ "$status" -eq 0 ]
+    # two levels below the mount's root: /../..
+    [ "$(cat "$BATS_TEST_TMPDIR/root")" = "/../.." ]
+    json_holds "$output" '.cgroup.discovered_by == "cgroup.procs" and .cgroup.path == "/"
+        and .cgroup.namespaced and .cgroup.memory_dir == $d and .limits.memory_bytes == 209715200
+        and .limits.cpu_quota.millicores == 500 and .warnings == []' --arg d "$d"
+    # not PID 1 of a pid namespace: its pid is found all the same
+    run in_cg "$d" timeout -k 5 60 unshare --cgroup "$JEINIT" --inspect
+    [ "$status" -eq 0 ]
+    json_holds "$output" '.cgroup.discovered_by == "cgroup.procs" and .cgroup.memory_dir == $d' --arg d "$d"
+}
+
+@test "v2: libcgroup's failure is told in its own words, not \"Success\"" {
+    local d
+    d=$(cg lcg memory.max=100M)
+    inspect_in "$d"
+    # Debian 12's libcgroup 2.0.2 reads only v1 lines of /proc/self/cgroup: ECGOTHER, errno 0
+    json_holds "$output" '(.cgroup.libcgroup | test("Success") | not) and (.cgroup.libcgroup |
+        test("^libcgroup found no memory cgroup: cgroup_get_current_controller_path: libcgroup error 50016"))'
+}
