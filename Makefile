@@ -21,8 +21,8 @@ CORE := util parse config json log signals spawn loop proctree supervisor cgroup
         malloc_conf envplan elfscan allocator tuning inspect agents agentstats diagnosis monitor \
         memevents purge scan cgroup_parse procfs_parse warnings cgroup_libcgroup cgroup_limits \
         cgroup_usage cgroup_find cgroup_procs fds memlock memlock_plan
-# ELF interpreter and symbol versions, for what ld.so would refuse to preload.
-CORE += elfver
+# What the program's loader would refuse to preload (ldso.c, over elfver.c).
+CORE += elfver ldso
 CORE_OBJS   := $(CORE:%=$(BUILD)/%.o)
 # The pure modules (no files, no globals, no printing): the unit tests and
 # fuzzers link these and nothing else, so pure code that grew a call into

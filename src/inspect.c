@@ -9,13 +9,30 @@
 #include "util.h"
 #include "version.h"
 
+/* What serves the program's mallocs: jemalloc, the user's own preloaded
+ * allocator, or its libc's (glibc tuned; musl's and a static program's left
+ * as they are). */
+static const char *allocator_kind(const struct allocator *a, const struct tuning *t)
+{
+    if (t->jemalloc)
+        return "jemalloc";
+    if (a->user_allocator)
+        return "user";
+    if (a->program.libc == PROGRAM_LIBC_MUSL)
+        return "musl";
+    if (a->program.libc == PROGRAM_LIBC_STATIC)
+        return "builtin";
+    return "glibc";
+}
+
 void report_tuning(struct jw *w, const char *key, const struct allocator *a, const struct tuning *t,
                    bool full)
 {
     char version[32];
 
     jw_map_open(w, key);
-    jw_str(w, "kind", t->jemalloc ? "jemalloc" : a->user_allocator ? "user" : "glibc");
+    jw_str(w, "kind", allocator_kind(a, t));
+    jw_str(w, "program_libc", program_libc_name(a->program.libc));
     if (a->user_allocator) {
         jw_str(w, "path", a->user_allocator_path);
         jw_str(w, "found_by", "LD_PRELOAD (the user's)");
@@ -29,7 +46,7 @@ void report_tuning(struct jw *w, const char *key, const struct allocator *a, con
         }
         jw_str(w, "found_by", a->found_by);
         jw_str(w, "malloc_conf", t->mc.conf);
-    } else {
+    } else if (strcmp(allocator_kind(a, t), "glibc") == 0) {
         jw_str(w, "arena_max", t->arena_max[0] ? t->arena_max : NULL);
         jw_str(w, "glibc_tunables", t->tunables[0] ? t->tunables : NULL);
     }

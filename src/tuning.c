@@ -158,6 +158,9 @@ void tuning_plan(const struct config *cfg, const struct cgroup_limits *lim,
     plan_preload(t, a, agent, envp);
     if (t->jemalloc)
         plan_jemalloc(t, cfg);
-    else if (!a->user_allocator) /* the user's own allocator is left as it is */
+    /* the user's own allocator is left as it is; musl's and a static
+     * program's read none of glibc's variables */
+    else if (!a->user_allocator && a->program.libc != PROGRAM_LIBC_MUSL &&
+             a->program.libc != PROGRAM_LIBC_STATIC)
         plan_glibc(t, envp);
 }

@@ -10,6 +10,7 @@ packages=(
     clang clang-format clang-tidy cppcheck libclang-rt-14-dev
     # tests
     bats jq python3 python3-jsonschema python3-yaml bsdutils util-linux procps
+    musl-tools  # allocator.bats: a musl program and library (musl-gcc, the musl loader)
     python3-flask gunicorn
     # the v2 tier: Debian's kernel in a VM (tests/v2/)
     qemu-system-x86 busybox-static

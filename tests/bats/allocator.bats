@@ -223,3 +223,173 @@ val() {
     json_holds "$output" '[.allocator.options[] | select(.overridden_by) | .key] == ["narenas"] and
         (.allocator.environment.MALLOC_CONF | endswith("narenas:3"))'
 }
+
+# --- what the program's loader would refuse (issue 10) ----------------------
+
+# Builds, in $BATS_TEST_TMPDIR, a stub libc.so.6 whose only version is
+# GLIBC_9.99, and $1: a library linked against it, so that its DT_VERNEED
+# asks GLIBC_9.99 of libc.so.6 (which this image's libc.so.6 lacks).
+unmet_version_lib() {
+    command -v gcc >/dev/null || skip "needs gcc"
+    local d=$BATS_TEST_TMPDIR
+    mkdir -p "$d/stub"
+    echo 'void stub_fn(void) {}' >"$d/stub.c"
+    echo 'GLIBC_9.99 { global: stub_fn; local: *; };' >"$d/stub.map"
+    gcc -shared -fPIC -nostdlib -Wl,-soname,libc.so.6 -Wl,--version-script="$d/stub.map" \
+        -o "$d/stub/libc.so.6" "$d/stub.c"
+    printf 'void stub_fn(void);\n__attribute__((constructor)) static void init(void) { stub_fn(); }\n' >"$d/fix.c"
+    gcc -shared -fPIC -nostdlib -o "$1" "$d/fix.c" "$d/stub/libc.so.6"
+}
+
+@test "a jemalloc needing a symbol version this image's libc lacks is not preloaded: one warning, glibc tuned, exit 0" {
+    lib=$BATS_TEST_TMPDIR/libjemalloc.so.2
+    unmet_version_lib "$lib"
+    # what ld.so does with it: every program fails before main
+    run env LD_PRELOAD="$lib" /bin/true
+    [ "$status" -ne 0 ]
+    [[ $output == *"GLIBC_9.99' not found"* ]]
+
+    run --separate-stderr pid1 --log-format json --jemalloc "$lib" -- true
+    [ "$status" -eq 0 ]
+    assert_json_log
+    [ "$(events allocator | wc -l)" -eq 1 ]
+    event_last allocator ".msg | contains(\"$lib\") and contains(\"needs GLIBC_9.99 (stub_fn) of libc.so.6\") and test(\"defines up to GLIBC_2\\\\.[0-9]+\")"
+    event_last start '.allocator.kind == "glibc" and .allocator.program_libc == "glibc" and .allocator.arena_max != null'
+    run --separate-stderr pid1 --jemalloc "$lib" -- sh -c "$SHOW"
+    [ "$(val JE)" -eq 0 ]
+    [[ $(val LD_PRELOAD) != *"$lib"* ]]
+}
+
+@test "an agent needing a symbol version this image's libc lacks is not preloaded: one warning, the program runs" {
+    lib=$BATS_TEST_TMPDIR/libjeinit-agent.so
+    unmet_version_lib "$lib"
+    run --separate-stderr pid1 --log-format json --agent "$lib" -- sh -c "$SHOW; exit 5"
+    [ "$status" -eq 5 ]
+    [ "$(val AGENT)" -eq 0 ]
+    [[ $(val LD_PRELOAD) != *"$lib"* ]]
+    [ "$(events allocator | wc -l)" -eq 1 ]
+    event_last allocator ".msg | contains(\"agent $lib unusable\") and contains(\"GLIBC_9.99\")"
+    event_last start '.allocator.agent == null and .allocator.kind == "jemalloc"'
+}
+
+# A program that says what it got: the allocator variables, and which of the
+# preloaded libraries are mapped; then sleeps $1 seconds (default 0).
+PROBE_C='#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    const char *keys[] = {"MALLOC_CONF", "LD_PRELOAD", "MALLOC_ARENA_MAX", "GLIBC_TUNABLES"};
+    char line[512];
+    int je = 0, agent = 0;
+    FILE *maps = fopen("/proc/self/maps", "r");
+    for (int i = 0; i < 4; i++) printf("%s=%s\n", keys[i], getenv(keys[i]) ? getenv(keys[i]) : "");
+    while (maps && fgets(line, sizeof(line), maps)) {
+        je += strstr(line, "libjemalloc") != NULL;
+        agent += strstr(line, "libjeinit-agent") != NULL;
+    }
+    printf("JE=%d\nAGENT=%d\n", je, agent);
+    fflush(stdout);
+    if (argc > 1) sleep((unsigned)atoi(argv[1]));
+    free(malloc(100));
+    return 0;
+}'
+
+@test "a static program: nothing preloaded, no allocator variables, one warning, the monitor still reports it" {
+    command -v gcc >/dev/null || skip "needs gcc"
+    prog=$BATS_TEST_TMPDIR/probe-static
+    printf '%s\n' "$PROBE_C" | gcc -static -O1 -o "$prog" -x c - || skip "no static libc (libc6-dev)"
+    run --separate-stderr pid1 --log-format json --interval 0.3 -- "$prog" 1
+    [ "$status" -eq 0 ]
+    assert_json_log
+    [ -z "$(val MALLOC_CONF)" ] && [ -z "$(val LD_PRELOAD)" ]
+    [ -z "$(val MALLOC_ARENA_MAX)" ] && [ -z "$(val GLIBC_TUNABLES)" ]
+    [ "$(events allocator | wc -l)" -eq 1 ]
+    event_last allocator '.msg | contains("statically linked") and (contains("libjemalloc2") | not)'
+    [ -z "$(events agents)" ]
+    event_last start '.allocator.kind == "builtin" and .allocator.program_libc == "static" and .allocator.agent == null'
+    event_any memory '[.processes[] | select(.comm == "probe-static")] | length == 1'
+    run "$JEINIT" --inspect -- "$prog"
+    json_holds "$output" '.allocator.program_libc == "static" and .allocator.environment == {}'
+}
+
+# musl-tools (tests/deps.sh): musl-gcc, and Debian's musl loader at
+# /lib/ld-musl-x86_64.so.1.
+require_musl() {
+    command -v musl-gcc >/dev/null || skip "needs musl-gcc (apt-get install musl-tools)"
+    [ -e /lib/ld-musl-x86_64.so.1 ] || skip "no musl loader at /lib/ld-musl-x86_64.so.1"
+}
+
+@test "a musl program: no glibc variables, no glibc-built jemalloc or agent, one warning in musl's words" {
+    require_musl
+    prog=$BATS_TEST_TMPDIR/probe-musl
+    printf '%s\n' "$PROBE_C" | musl-gcc -O1 -o "$prog" -x c -
+    run readelf -lW "$prog"
+    [[ $output == *"/lib/ld-musl-x86_64.so.1"* ]]
+    run --separate-stderr pid1 --log-format json --interval 0.3 -- "$prog" 1
+    [ "$status" -eq 0 ]
+    assert_json_log
+    [ "$(val JE)" -eq 0 ] && [ "$(val AGENT)" -eq 0 ]
+    [ -z "$(val MALLOC_CONF)" ] && [ -z "$(val LD_PRELOAD)" ]
+    [ -z "$(val MALLOC_ARENA_MAX)" ] && [ -z "$(val GLIBC_TUNABLES)" ]
+    [ "$(events allocator | wc -l)" -eq 1 ]
+    event_last allocator '.msg | contains("runs on musl") and contains("built for glibc") and (contains("libjemalloc2") | not) and (contains("not found beside") | not)'
+    [ -z "$(events agents)" ]
+    event_last start '.allocator.kind == "musl" and .allocator.program_libc == "musl" and .allocator.agent == null and (has("arena_max") | not)'
+    event_any memory '[.processes[] | select(.comm == "probe-musl")] | length == 1'
+    # a glibc jemalloc named explicitly is refused the same way
+    run --separate-stderr pid1 --log-format json --jemalloc "$JEMALLOC" -- "$prog"
+    [ "$status" -eq 0 ] && [ "$(val JE)" -eq 0 ]
+    [ "$(events allocator | wc -l)" -eq 1 ]
+    run "$JEINIT" --inspect -- "$prog"
+    json_holds "$output" '.allocator.kind == "musl" and .allocator.program_libc == "musl" and .allocator.environment == {}'
+}
+
+@test "a musl program gets a jemalloc built for musl, with MALLOC_CONF, and no glibc variables" {
+    require_musl
+    prog=$BATS_TEST_TMPDIR/probe-musl
+    printf '%s\n' "$PROBE_C" | musl-gcc -O1 -o "$prog" -x c -
+    # a stand-in for a musl build of jemalloc: a musl library of that name
+    lib=$BATS_TEST_TMPDIR/musl/libjemalloc.so.2
+    mkdir -p "${lib%/*}"
+    echo 'int je_stand_in(void) { return 1; }' | musl-gcc -shared -fPIC -o "$lib" -x c -
+    run --separate-stderr pid1 --log-format json --no-agent --jemalloc "$lib" -- "$prog"
+    [ "$status" -eq 0 ]
+    [ "$(val JE)" -ge 1 ]
+    [ "$(val LD_PRELOAD)" = "$lib" ]
+    [[ $(val MALLOC_CONF) == narenas:* ]]
+    [ -z "$(val MALLOC_ARENA_MAX)" ] && [ -z "$(val GLIBC_TUNABLES)" ]
+    event_last start ".allocator.kind == \"jemalloc\" and .allocator.program_libc == \"musl\" and .allocator.path == \"$lib\""
+}
+
+@test "the program's libc is found through PATH and #! lines; what cannot be resolved keeps today's behaviour" {
+    run "$JEINIT" --inspect -- sh -c true
+    json_holds "$output" '.allocator.program_libc == "glibc" and .allocator.kind == "jemalloc"'
+    run "$JEINIT" --inspect
+    json_holds "$output" '.allocator.program_libc == "unknown" and .allocator.kind == "jemalloc"'
+    printf '#!/usr/bin/env sh\nexit 0\n' >"$BATS_TEST_TMPDIR/script"
+    chmod +x "$BATS_TEST_TMPDIR/script"
+    run "$JEINIT" --inspect -- "$BATS_TEST_TMPDIR/script"
+    json_holds "$output" '.allocator.program_libc == "glibc"'
+    printf '#!/nonexistent/interpreter\n' >"$BATS_TEST_TMPDIR/orphan"
+    chmod +x "$BATS_TEST_TMPDIR/orphan"
+    run "$JEINIT" --inspect -- "$BATS_TEST_TMPDIR/orphan"
+    json_holds "$output" '.allocator.program_libc == "unknown" and .allocator.kind == "jemalloc"'
+    run "$JEINIT" --inspect -- no-such-program-anywhere
+    json_holds "$output" '.allocator.program_libc == "unknown" and .allocator.kind == "jemalloc"'
+}
+
+# --- where jemalloc is looked for (item 4) ------------------------------------
+
+@test "jeinit's own jemalloc in ../lib/jeinit wins over one beside jeinit and the system's" {
+    d=$BATS_TEST_TMPDIR/prefix
+    mkdir -p "$d/bin" "$d/lib/jeinit"
+    cp "$JEINIT" "$d/bin/jeinit"
+    cp "$JEMALLOC" "$d/lib/jeinit/libjemalloc.so.2"
+    cp "$JEMALLOC" "$d/bin/libjemalloc.so.2"
+    run "$d/bin/jeinit" --inspect
+    json_holds "$output" ".allocator.found_by == \"jeinit's own (lib/jeinit)\" and .allocator.path == \"$d/lib/jeinit/libjemalloc.so.2\""
+    rm "$d/lib/jeinit/libjemalloc.so.2"
+    run "$d/bin/jeinit" --inspect
+    json_holds "$output" '.allocator.found_by == "next to jeinit"'
+}
