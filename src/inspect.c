@@ -65,6 +65,10 @@ void report_tuning(struct jw *w, const char *key, const struct allocator *a, con
             jw_str(w, "reason", o->reason);
             if (overridden)
                 jw_str(w, "overridden_by", "the user's MALLOC_CONF or JEINIT_MALLOC_CONF");
+            for (size_t j = 0; j < t->mc.ndropped; j++)
+                if (strcmp(t->mc.dropped[j], o->key) == 0)
+                    jw_str(w, "dropped_by",
+                           "the MALLOC_CONF length cap (jemalloc echoes it in a 4096-byte buffer)");
             jw_map_close(w);
         }
         jw_array_close(w);

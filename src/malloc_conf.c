@@ -2,6 +2,7 @@
 #include "malloc_conf.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -96,31 +97,30 @@ static bool append(char *buf, size_t sz, size_t *len, const char *text)
     return true;
 }
 
-void malloc_conf_merge(const struct policy *derived, const char *extra, const char *user,
-                       struct mc_merge *out)
+static bool overridden_by(const struct mc_merge *m, const char *key)
+{
+    return malloc_conf_get(&m->extra, key) || malloc_conf_get(&m->user, key);
+}
+
+/* conf = the first nderived derived options the user and JEINIT_MALLOC_CONF
+ * leave, the first nextra pairs of JEINIT_MALLOC_CONF the user leaves, then
+ * the user's string. Its length, or SIZE_MAX when it does not fit conf. */
+static size_t compose(const struct policy *derived, size_t nderived, size_t nextra,
+                      const char *user, struct mc_merge *out)
 {
     char pair[MC_KEY_MAX + MC_VALUE_MAX + 2];
     size_t len = 0;
     bool ok = true;
 
     out->conf[0] = '\0';
-    out->noverridden = 0;
-    out->truncated = false;
-    out->extra_full = malloc_conf_parse(extra, &out->extra) < 0;
-    (void)malloc_conf_parse(user, &out->user);
-
-    for (size_t i = 0; i < derived->n; i++) {
-        const char *k = derived->opt[i].key;
-        if (malloc_conf_get(&out->extra, k) || malloc_conf_get(&out->user, k)) {
-            if (out->noverridden < MC_PAIRS_MAX)
-                (void)snprintf(out->overridden[out->noverridden++], MC_KEY_MAX, "%s", k);
+    for (size_t i = 0; i < nderived; i++) {
+        if (overridden_by(out, derived->opt[i].key))
             continue;
-        }
-        (void)snprintf(pair, sizeof(pair), "%s:%s", k, derived->opt[i].value);
+        (void)snprintf(pair, sizeof(pair), "%s:%s", derived->opt[i].key, derived->opt[i].value);
         ok = ok && append(out->conf, sizeof(out->conf), &len, pair);
     }
     /* JEINIT_MALLOC_CONF: its well-formed pairs only */
-    for (size_t i = 0; i < out->extra.n; i++) {
+    for (size_t i = 0; i < nextra; i++) {
         const struct mc_pair *p = &out->extra.p[i];
         if (malloc_conf_get(&out->user, p->key))
             continue;
@@ -129,9 +129,46 @@ void malloc_conf_merge(const struct policy *derived, const char *extra, const ch
     }
     if (user)
         ok = ok && append(out->conf, sizeof(out->conf), &len, user);
-    if (!ok) {
+    return ok ? len : SIZE_MAX;
+}
+
+void malloc_conf_merge(const struct policy *derived, const char *extra, const char *user,
+                       struct mc_merge *out)
+{
+    size_t nd = derived->n, ne, len;
+
+    out->conf[0] = '\0';
+    out->noverridden = out->ndropped = out->extra_dropped = 0;
+    out->truncated = false;
+    out->extra_full = malloc_conf_parse(extra, &out->extra) < 0;
+    (void)malloc_conf_parse(user, &out->user);
+    ne = out->extra.n;
+
+    for (size_t i = 0; i < derived->n; i++) {
+        const char *k = derived->opt[i].key;
+        if (overridden_by(out, k) && out->noverridden < MC_PAIRS_MAX)
+            (void)snprintf(out->overridden[out->noverridden++], MC_KEY_MAX, "%s", k);
+    }
+    len = compose(derived, nd, ne, user, out);
+    out->full_len = len;
+    /* Over the cap: jeinit's own options go first, from the last (at most
+     * POLICY_OPTIONS_MAX + MC_PAIRS_MAX turns of a few KiB each). */
+    while (len > MC_CONF_MAX && (nd > 0 || ne > 0)) {
+        if (nd > 0)
+            nd--;
+        else
+            ne--;
+        len = compose(derived, nd, ne, user, out);
+    }
+    if (len > MC_CONF_MAX) {
         /* Never cut the user's string: it alone is passed on. */
         out->truncated = true;
         (void)snprintf(out->conf, sizeof(out->conf), "%s", user ? user : "");
     }
+    for (size_t i = out->truncated ? 0 : nd; i < derived->n; i++)
+        if (!overridden_by(out, derived->opt[i].key) && out->ndropped < MC_PAIRS_MAX)
+            (void)snprintf(out->dropped[out->ndropped++], MC_KEY_MAX, "%s", derived->opt[i].key);
+    for (size_t i = out->truncated ? 0 : ne; i < out->extra.n; i++)
+        if (!malloc_conf_get(&out->user, out->extra.p[i].key))
+            out->extra_dropped++;
 }

@@ -72,6 +72,31 @@ static void defer_background_threads(struct tuning *t, const struct config *cfg)
                    "privilege-dropping processes); without them an idle process keeps its peak");
 }
 
+/* Some of jeinit's options left out to keep MALLOC_CONF within MC_CONF_MAX. */
+static void warn_dropped(struct tuning *t)
+{
+    char what[320];
+    size_t used = 0;
+    int n;
+
+    what[0] = '\0';
+    for (size_t i = 0; i < t->mc.ndropped; i++) {
+        n = snprintf(what + used, sizeof(what) - used, "%s%s", used ? ", " : "", t->mc.dropped[i]);
+        if (n < 0 || (size_t)n >= sizeof(what) - used)
+            break;
+        used += (size_t)n;
+    }
+    if (t->mc.extra_dropped && used < sizeof(what))
+        (void)snprintf(what + used, sizeof(what) - used, "%s%zu pair(s) of JEINIT_MALLOC_CONF",
+                       used ? ", " : "", t->mc.extra_dropped);
+    tuning_warn(t,
+                "MALLOC_CONF with all of jeinit's options would be %zu bytes, more than the %d "
+                "jeinit gives jemalloc (which prints what it says about MALLOC_CONF through a "
+                "4096-byte buffer, cut without a newline): left out jeinit's %s; the user's "
+                "MALLOC_CONF is passed on untouched",
+                t->mc.full_len, MC_CONF_MAX, what);
+}
+
 static void plan_jemalloc(struct tuning *t, const struct config *cfg)
 {
     policy_jemalloc(&t->input, &t->policy);
@@ -89,9 +114,13 @@ static void plan_jemalloc(struct tuning *t, const struct config *cfg)
                     t->mc.user.first_bad);
     if (t->mc.truncated)
         tuning_warn(t,
-                    "MALLOC_CONF with jeinit's options would exceed %d bytes: the user's "
-                    "MALLOC_CONF is passed on alone",
-                    MC_STRING_MAX);
+                    "MALLOC_CONF is longer than the %d bytes jeinit gives jemalloc (which prints "
+                    "what it says about MALLOC_CONF through a 4096-byte buffer, cut without a "
+                    "newline): the user's MALLOC_CONF is passed on alone, untouched, without "
+                    "jeinit's options",
+                    MC_CONF_MAX);
+    else if (t->mc.ndropped || t->mc.extra_dropped)
+        warn_dropped(t);
     /* truncated: the user's MALLOC_CONF stays as it is (conf may hold only part of it) */
     if (t->mc.conf[0] && !t->mc.truncated &&
         (!cfg->user_malloc_conf || strcmp(cfg->user_malloc_conf, t->mc.conf) != 0))

@@ -379,6 +379,42 @@ require_musl() {
     json_holds "$output" '.allocator.program_libc == "unknown" and .allocator.kind == "jemalloc"'
 }
 
+# --- MALLOC_CONF length (issue 10, item 5) ----------------------------------
+
+# "confirm_conf:true" then well-formed pairs, up to $1 bytes (at most 20 fewer).
+long_conf() {
+    local s=confirm_conf:true
+    while [ $((${#s} + 20)) -le "$1" ]; do s+=,dirty_decay_ms:5000; done
+    printf '%s' "$s"
+}
+
+@test "MALLOC_CONF over 3072 bytes with jeinit's options: jeinit's are dropped first, the user's untouched" {
+    # ~3060 bytes of the user's: with jeinit's it would pass 3072, so some of jeinit's go
+    user=$(long_conf 3070)
+    MALLOC_CONF=$user run --separate-stderr pid1 --log-format json -- sh -c 'printf "GOT=%s\n" "$MALLOC_CONF"'
+    [ "$status" -eq 0 ]
+    got=$(sed -n 's/^GOT=//p' <<<"$output")
+    [[ $got == *",$user" ]]
+    [ "${#got}" -le 3072 ]
+    event_last tuning '.msg | contains("left out jeinit'"'"'s") and contains("passed on untouched")'
+    MALLOC_CONF=$user run "$JEINIT" --inspect
+    json_holds "$output" '[.allocator.options[] | select(.dropped_by)] | length > 0'
+}
+
+@test "jemalloc's echo of MALLOC_CONF (confirm_conf:true) is whole: no line cut, none glued to jeinit's" {
+    ! is_sanitized || skip "the program's jemalloc output is what is checked, not jeinit's"
+    # ~3980 bytes of the user's: with jeinit's options it would be past the
+    # 4016 that jemalloc 5.3 echoes whole; alone it is echoed whole
+    user=$(long_conf 3990)
+    MALLOC_CONF=$user run --separate-stderr pid1 --log-format json -- sh -c 'printf "GOT=%s\n" "$MALLOC_CONF"'
+    [ "$status" -eq 0 ]
+    [ "$(sed -n 's/^GOT=//p' <<<"$output")" = "$user" ]
+    echo4=$(grep -a 'malloc_conf #4' <<<"$stderr")
+    [ "$echo4" = "<jemalloc>: malloc_conf #4 (value of the environment variable MALLOC_CONF): \"$user\"" ]
+    ! grep -a '<jemalloc>' <<<"$stderr" | grep -q '{"ts"'
+    event_last tuning '.msg | contains("passed on alone, untouched")'
+}
+
 # --- where jemalloc is looked for (item 4) ------------------------------------
 
 @test "jeinit's own jemalloc in ../lib/jeinit wins over one beside jeinit and the system's" {

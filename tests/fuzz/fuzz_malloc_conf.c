@@ -142,6 +142,14 @@ static bool listed(const struct mc_merge *m, const char *key)
     return false;
 }
 
+static bool dropped(const struct mc_merge *m, const char *key)
+{
+    for (size_t i = 0; i < m->ndropped; i++)
+        if (strcmp(m->dropped[i], key) == 0)
+            return true;
+    return false;
+}
+
 static void check_merge(const char *extra, const char *user)
 {
     static struct mc_merge m;
@@ -154,11 +162,16 @@ static void check_merge(const char *extra, const char *user)
     clen = strlen(m.conf);
     INVARIANT(m.noverridden <= d->n);
     if (m.truncated) {
-        /* the user's string alone, as much of it as fits */
+        /* the user's string alone is over the cap; as much of it as fits */
+        INVARIANT(ulen > MC_CONF_MAX);
         INVARIANT(ulen >= MC_STRING_MAX ? clen == MC_STRING_MAX - 1 : clen == ulen);
         INVARIANT(memcmp(m.conf, user ? user : "", clen) == 0);
         return;
     }
+    /* never longer than jemalloc can echo whole; dropping only when needed */
+    INVARIANT(clen <= MC_CONF_MAX);
+    INVARIANT((m.ndropped == 0 && m.extra_dropped == 0) == (m.full_len <= MC_CONF_MAX));
+    INVARIANT(m.extra_dropped == 0 || m.ndropped + m.noverridden == d->n);
     /* conf = prefix [ "," ] user */
     INVARIANT(clen >= ulen && memcmp(m.conf + clen - ulen, user ? user : "", ulen) == 0);
     plen = clen - ulen;
@@ -183,10 +196,13 @@ static void check_merge(const char *extra, const char *user)
         v = ref_get(m.conf, plen, k, &vlen, NULL);
         ev = extra ? ref_get(extra, strlen(extra), k, &evlen, NULL) : NULL;
         INVARIANT(listed(&m, k) == (by_user || by_extra));
-        if (by_user) {
+        INVARIANT(!(dropped(&m, k) && (by_user || by_extra)));
+        if (dropped(&m, k)) {
+            INVARIANT(!v); /* left out for the cap */
+        } else if (by_user) {
             /* no derived key that the user set */
             INVARIANT(!v);
-        } else if (m.extra_full) {
+        } else if (m.extra_full || m.extra_dropped) {
             continue; /* JEINIT_MALLOC_CONF's tail was dropped: its last value is unknown */
         } else if (ev) {
             /* JEINIT_MALLOC_CONF's last value for it, wherever it was */
@@ -197,7 +213,8 @@ static void check_merge(const char *extra, const char *user)
     }
     /* every pair of JEINIT_MALLOC_CONF's reaches the program, unless the
      * user set the key: its last value is the one written */
-    for (const char *p = m.extra_full ? NULL : extra, *end = extra ? extra + strlen(extra) : NULL;
+    for (const char *p = m.extra_full || m.extra_dropped ? NULL : extra,
+                    *end = extra ? extra + strlen(extra) : NULL;
          p && p < end;) {
         const char *comma = memchr(p, ',', (size_t)(end - p));
         size_t seg = (size_t)((comma ? comma : end) - p), klen;

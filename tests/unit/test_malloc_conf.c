@@ -2,6 +2,7 @@
  * them, and merging jeinit's options, JEINIT_MALLOC_CONF and the user's
  * MALLOC_CONF so that the user wins key by key. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "check.h"
@@ -217,6 +218,15 @@ static void test_merge(void)
               "the user's trailing comma kept");
 }
 
+static bool dropped(const char *key)
+{
+    for (size_t i = 0; i < merged.ndropped; i++)
+        if (strcmp(merged.dropped[i], key) == 0)
+            return true;
+    return false;
+}
+
+/* MC_CONF_MAX: jemalloc's 4096-byte message buffer (malloc_conf.h) */
 static void test_merge_sizes(void)
 {
     char *user = malloc(MC_STRING_MAX + 64);
@@ -226,30 +236,44 @@ static void test_merge_sizes(void)
         abort();
     derive();
 
-    /* derived, a comma and the user's string fill the buffer exactly */
-    fit = MC_STRING_MAX - 1 - strlen(DERIVED) - 1;
+    /* derived, a comma and the user's string make exactly MC_CONF_MAX */
+    fit = MC_CONF_MAX - strlen(DERIVED) - 1;
     memcpy(user, "x:", 2);
     memset(user + 2, 'y', fit - 2);
     user[fit] = '\0';
     malloc_conf_merge(&derived, NULL, user, &merged);
-    CHECK(!merged.truncated, "%zu bytes of user string still fit", fit);
-    CHECK_INT(strlen(merged.conf), MC_STRING_MAX - 1, "conf fills the buffer");
+    CHECK(!merged.truncated && merged.ndropped == 0, "%zu bytes of user string still fit", fit);
+    CHECK_INT(strlen(merged.conf), MC_CONF_MAX, "conf is MC_CONF_MAX bytes");
     CHECK(strncmp(merged.conf, DERIVED ",", strlen(DERIVED) + 1) == 0 &&
               strcmp(merged.conf + strlen(DERIVED) + 1, user) == 0,
           "derived, then the user's string");
 
-    /* one byte more: the user's string alone, exactly */
+    /* one byte more: jeinit's last derived option goes, the user's string stays whole */
     user[fit] = 'y';
     user[fit + 1] = '\0';
     malloc_conf_merge(&derived, NULL, user, &merged);
-    CHECK(merged.truncated, "one byte more: truncated");
-    CHECK_STR(merged.conf, user, "conf is the user's string alone, uncut");
+    CHECK(!merged.truncated && merged.ndropped == 1 && dropped("dirty_decay_ms"),
+          "one byte more: dirty_decay_ms (the last derived option) dropped");
+    CHECK(strlen(merged.conf) <= MC_CONF_MAX && merged.full_len == MC_CONF_MAX + 1,
+          "within the cap; full_len says what it would have been (%zu)", merged.full_len);
+    CHECK(strncmp(merged.conf, "narenas:2,background_thread:true,", 33) == 0 &&
+              strcmp(merged.conf + 33, user) == 0,
+          "the first derived options, then the user's string, uncut");
 
-    /* a huge user string with a derived key in it */
-    memcpy(user, "narenas:1,x:", 12);
+    /* the user's string alone is MC_CONF_MAX: every derived option goes */
+    memset(user + 2, 'y', MC_CONF_MAX - 2);
+    user[MC_CONF_MAX] = '\0';
     malloc_conf_merge(&derived, "prof:true", user, &merged);
-    CHECK(merged.truncated, "huge user string with extra: truncated");
+    CHECK(!merged.truncated && merged.ndropped == 3 && merged.extra_dropped == 1,
+          "a user string of MC_CONF_MAX: all 3 derived and the 1 JEINIT_MALLOC_CONF pair dropped");
     CHECK_STR(merged.conf, user, "conf is the user's string, exactly");
+
+    /* one byte over the cap alone: passed on alone, flagged */
+    user[MC_CONF_MAX] = 'y';
+    user[MC_CONF_MAX + 1] = '\0';
+    malloc_conf_merge(&derived, NULL, user, &merged);
+    CHECK(merged.truncated && merged.ndropped == 3, "a user string over MC_CONF_MAX: truncated");
+    CHECK_STR(merged.conf, user, "conf is the user's string alone, uncut");
 
     /* a user string that cannot fit at all */
     memset(user, 'y', MC_STRING_MAX + 10);
@@ -264,14 +288,20 @@ static void test_merge_sizes(void)
     CHECK(!merged.truncated && merged.extra.nbad == 1 && strcmp(merged.conf, DERIVED) == 0,
           "an overlong JEINIT_MALLOC_CONF value is dropped, jeinit's options kept");
 
-    /* JEINIT_MALLOC_CONF pairs that together overflow, no user string: nothing */
+    /* JEINIT_MALLOC_CONF pairs that together pass the cap: derived first, then
+     * its last pairs */
     {
         size_t len = 0;
         for (int i = 0; i < 20; i++)
             len += (size_t)sprintf(user + len, "%sk%d:%0200d", i ? "," : "", i, 0);
         malloc_conf_merge(&derived, user, NULL, &merged);
-        CHECK(merged.truncated && merged.conf[0] == '\0',
-              "JEINIT_MALLOC_CONF too long in all, no user string: empty conf, truncated");
+        CHECK(!merged.truncated && merged.ndropped == 3 && merged.extra_dropped == 5,
+              "JEINIT_MALLOC_CONF of 20 pairs of 205 bytes: derived dropped, then its last 5 "
+              "(got %zu derived, %zu pairs)",
+              merged.ndropped, merged.extra_dropped);
+        CHECK(strncmp(merged.conf, "k0:", 3) == 0 && strstr(merged.conf, "k14:") &&
+                  !strstr(merged.conf, "k15:") && strlen(merged.conf) <= MC_CONF_MAX,
+              "k0..k14 kept (3064 bytes), within the cap");
     }
     free(user);
 }
