@@ -36,11 +36,12 @@ MAIN_OBJ    := $(BUILD)/jeinit.o
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 FUZZERS    := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all static test test-v2 unit sanitize lint fuzz fuzz-smoke bench demo install clean deps help
-all: $(BUILD)/jeinit $(BUILD)/libjeinit-agent.so
+.PHONY: all static test test-v2 unit sanitize lint fuzz fuzz-smoke bench demo install clean deps help jemalloc
+all: $(BUILD)/jeinit $(BUILD)/libjeinit-agent.so $(BUILD)/libjemalloc.so.2
 
 help:
-	@echo "make            build $(BUILD)/jeinit and the agent"
+	@echo "make            build $(BUILD)/jeinit, the agent and jeinit's own jemalloc"
+	@echo "make jemalloc   $(BUILD)/libjemalloc.so.2: C only, needs libc alone (Debian's source)"
 	@echo "make static     fully static $(BUILD)/static/jeinit"
 	@echo "make test       all tests (unit, bats); tests/run.sh for tiers"
 	@echo "make test-v2    tests/bats/v2.bats on a real cgroup v2 kernel (a QEMU VM)"
@@ -95,13 +96,14 @@ test-v2: all helpers
 # programs, which do not carry ASan's runtime).
 SANITIZE_TIERS ?= unit init cgroup allocator agent monitor hostile
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-sanitize:
+sanitize: $(BUILD)/libjemalloc.so.2
+	mkdir -p build-san && cp -p $(BUILD)/libjemalloc.so.2 build-san/
 	$(MAKE) BUILD=build-san CFLAGS="-O1 -g $(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" all unit helpers
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:verify_asan_link_order=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		JEINIT_BUILD=build-san tests/run.sh $(SANITIZE_TIERS)
 
-LINT_SRC := $(wildcard src/*.c src/*.h src/agent/*.c src/agent/*.h tests/unit/*.c tests/unit/*.h \
+LINT_SRC := $(wildcard src/*.c src/*.h src/agent/*.c src/agent/*.h src/jemalloc/*.c tests/unit/*.c tests/unit/*.h \
               tests/fuzz/*.c tests/helpers/*.c examples/*/*.c)
 lint: lint-format lint-cppcheck lint-tidy
 lint-format:
@@ -110,7 +112,7 @@ lint-cppcheck:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --std=c11 -D_GNU_SOURCE -Isrc --suppress=missingIncludeSystem src/
 lint-tidy:
-	clang-tidy --quiet $(wildcard src/*.c src/agent/*.c) -- -std=gnu11 -D_GNU_SOURCE -Isrc
+	clang-tidy --quiet $(wildcard src/*.c src/agent/*.c src/jemalloc/*.c) -- -std=gnu11 -D_GNU_SOURCE -Isrc
 .PHONY: lint-format lint-cppcheck lint-tidy
 
 # libFuzzer harnesses: each parser, FUZZ_SECONDS each (CI: a short smoke).
@@ -135,10 +137,11 @@ bench: all static helpers $(BUILD)/frag
 demo: all $(BUILD)/frag
 	JEINIT_BUILD=$(BUILD) tests/bench/policy.sh --demo
 
-# jeinit finds the agent at ../lib/jeinit/ from its own directory.
+# jeinit finds the agent and its jemalloc at ../lib/jeinit/ from its own directory.
 install: all
 	install -D -m 0755 $(BUILD)/jeinit $(DESTDIR)$(PREFIX)/bin/jeinit
 	install -D -m 0644 $(BUILD)/libjeinit-agent.so $(DESTDIR)$(PREFIX)/lib/jeinit/libjeinit-agent.so
+	install -D -m 0644 $(BUILD)/libjemalloc.so.2 $(DESTDIR)$(PREFIX)/lib/jeinit/libjemalloc.so.2
 	install -D -m 0644 src/jeinit.1 $(DESTDIR)$(PREFIX)/share/man/man1/jeinit.1
 
 clean:
@@ -175,6 +178,14 @@ AGENT_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden -Isrc
                 -fstack-protector-strong -D_FORTIFY_SOURCE=2
 $(BUILD)/libjeinit-agent.so: src/agent/agent.c src/agent/proto.h | $(BUILD)
 	$(CC) $(AGENT_CFLAGS) -shared -Wl,-z,defs -Wl,-z,now -o $@ src/agent/agent.c -pthread
+
+# jeinit's own jemalloc, beside jeinit (where `--jemalloc auto` looks first):
+# 5.3.0 from Debian's source package, C only, profiling kept, libc its only
+# dependency. See src/jemalloc/build.sh; the source is fetched once, into
+# JEINIT_CACHE (~/.cache/jeinit).
+jemalloc: $(BUILD)/libjemalloc.so.2
+$(BUILD)/libjemalloc.so.2: src/jemalloc/build.sh src/jemalloc/libc_only.c | $(BUILD)
+	src/jemalloc/build.sh $(BUILD)
 
 # The fragmentation workload (examples/fragmentation/), used by the demo and
 # the policy benchmark.

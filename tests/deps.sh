@@ -30,3 +30,18 @@ if [ ${#missing[@]} -gt 0 ]; then
 else
     echo "deps: all ${#packages[@]} packages present"
 fi
+
+# jeinit's own jemalloc (make jemalloc) is built from Debian's source package:
+# apt needs deb-src entries, the same mirrors as the deb ones.
+if ! grep -rqsE '^[[:space:]]*(deb-src[[:space:]]|Types:.*deb-src)' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    [ "$(id -u)" -eq 0 ] || { echo "deps: run as root to add deb-src entries" >&2; exit 1; }
+    if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+        sed 's/^Types:.*/Types: deb-src/' /etc/apt/sources.list.d/debian.sources \
+            >/etc/apt/sources.list.d/jeinit-deb-src.sources
+    else
+        sed -n 's/^[[:space:]]*deb[[:space:]]/deb-src /p' /etc/apt/sources.list \
+            >/etc/apt/sources.list.d/jeinit-deb-src.list
+    fi
+    apt-get update -qq
+    echo "deps: added deb-src entries (for apt-get source jemalloc)"
+fi

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# build.sh OUT_DIR - jeinit's own libjemalloc.so.2: jemalloc 5.3.0 from
+# Debian's source package, C only, profiling kept, needing libc alone.
+#
+#   --disable-cxx       no C++ runtime: a preloaded malloc serves operator new
+#                       through malloc anyway, and libstdc++ is the biggest
+#                       part of what Debian's libjemalloc2 makes every
+#                       process load;
+#   --enable-prof       heap profiles stay possible (prof:true);
+#   -static-libgcc      the unwinder profiling needs is linked in rather than
+#                       loaded (libgcc_s.so.1) in every process;
+#   libc_only.c         log, exp and _dl_find_object in place of libm's and
+#                       glibc 2.35's (see the file);
+#   --with-lg-page=12 / 16, --with-lg-hugepage=21: as Debian builds it.
+#
+# The source comes from the Debian archive (apt-get source: checked against
+# the signed Sources index) into JEINIT_CACHE (default ~/.cache/jeinit), and
+# is fetched once. Needs a deb-src entry (tests/deps.sh adds one).
+set -euo pipefail
+
+out=${1:?usage: build.sh OUT_DIR}
+mkdir -p "$out" && out=$(cd "$out" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${JEINIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/jeinit}
+version=5.3.0
+debver=${JEMALLOC_DEBIAN_VERSION:-5.3.0-1}
+cc=${CC:-cc}
+jobs=$(nproc 2>/dev/null || echo 2)
+
+src=$cache/jemalloc-$version
+if [ ! -f "$src/configure" ]; then
+    mkdir -p "$cache"
+    (cd "$cache" && apt-get source --download-only -qq "jemalloc=$debver" >/dev/null 2>&1) || {
+        echo "jemalloc: apt-get source jemalloc=$debver failed (is there a deb-src entry? make deps adds one)" >&2
+        exit 1
+    }
+    rm -rf "$src.tmp" && mkdir -p "$src.tmp"
+    tar -xjf "$cache/jemalloc_$version.orig.tar.bz2" -C "$src.tmp" --strip-components=1
+    mv "$src.tmp" "$src"
+fi
+
+arch=$($cc -dumpmachine)
+case $arch in
+    x86_64-* | i?86-*) lg_page=12 ;;
+    *) lg_page=16 ;;
+esac
+work=$out/jemalloc-build
+mkdir -p "$work"
+$cc -O2 -g -fPIC -fvisibility=hidden -D_GNU_SOURCE -Wall -Wextra -Werror \
+    -c "$here/libc_only.c" -o "$work/libc_only.o"
+if [ ! -f "$work/Makefile" ]; then
+    (cd "$work" && CC=$cc "$src/configure" --disable-cxx --enable-prof --disable-doc \
+        --with-lg-page=$lg_page --with-lg-hugepage=21 \
+        --with-version="$version-0-g54eaed1d8b56b1aa528be3bdd1877e59c56fa90c" \
+        ${JEMALLOC_HOST:+--host=$JEMALLOC_HOST} >configure.log 2>&1) || {
+        tail -20 "$work/configure.log" >&2
+        exit 1
+    }
+fi
+# LIBS without -lm: libc_only.o has what jemalloc took from libm
+rm -f "$work/lib/libjemalloc.so.2" # relinked with this libc_only.o
+make -C "$work" -j"$jobs" -s lib/libjemalloc.so.2 LIBS="-pthread" \
+    EXTRA_LDFLAGS="$work/libc_only.o -static-libgcc -Wl,--as-needed -Wl,-z,now" >"$work/make.log" 2>&1 || {
+    tail -20 "$work/make.log" >&2
+    exit 1
+}
+strip --strip-unneeded -o "$out/libjemalloc.so.2" "$work/lib/libjemalloc.so.2"
+
+# what it must be: libc alone, profiling built in, no libstdc++/libm/libgcc_s
+needed=$(LC_ALL=C readelf -d "$out/libjemalloc.so.2" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+if [ "$needed" != "libc.so.6 " ]; then
+    echo "jemalloc: $out/libjemalloc.so.2 needs '$needed', not libc.so.6 alone" >&2
+    exit 1
+fi
+if [ -z "${JEMALLOC_HOST:-}" ] && ! LD_BIND_NOW=1 LD_PRELOAD="$out/libjemalloc.so.2" /bin/true; then
+    echo "jemalloc: $out/libjemalloc.so.2 does not load (a symbol from a library it does not need?)" >&2
+    exit 1
+fi
+grep -q "define JEMALLOC_PROF " "$work/include/jemalloc/internal/jemalloc_internal_defs.h" || {
+    echo "jemalloc: built without profiling" >&2
+    exit 1
+}
+echo "jemalloc: $out/libjemalloc.so.2 ($version, C only, prof, needs libc.so.6 alone)"
