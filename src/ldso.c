@@ -190,9 +190,9 @@ static void symbols_of(const unsigned char *map, size_t len, uint16_t index, cha
  * library the program would load under that name defines (ld.so's
  * _dl_check_map_versions: a file without DT_VERDEF satisfies any version). */
 static int check_versions_of(const unsigned char *map, size_t len, const struct elf_needs_of *f,
-                             const struct program_info *prog, char *why, size_t whysz)
+                             const struct program_info *prog, struct elf_verdef *defs, char *why,
+                             size_t whysz)
 {
-    static struct elf_verdef defs; /* 6 KiB: kept off the stack */
     char path[PATH_MAX], syms[256];
     const char *why_map = "", *highest;
     void *lib = NULL;
@@ -203,16 +203,16 @@ static int check_versions_of(const unsigned char *map, size_t len, const struct 
         return 0; /* a missing library is the dependency check's to report */
     if (ldso_map(path, &lib, &liblen, &why_map) < 0)
         return 0;
-    r = elf_read_verdef(lib, liblen, &defs);
+    r = elf_read_verdef(lib, liblen, defs);
     ldso_unmap(lib, liblen);
-    if (r < 0 || !defs.present)
+    if (r < 0 || !defs->present)
         return 0;
     for (size_t i = 0; i < f->n; i++) {
         const struct elf_version_need *v = &f->v[i];
-        if (v->weak || elf_verdef_has(&defs, v->name))
+        if (v->weak || elf_verdef_has(defs, v->name))
             continue;
         symbols_of(map, len, v->index, syms, sizeof(syms));
-        highest = elf_verdef_highest(&defs, v->name);
+        highest = elf_verdef_highest(defs, v->name);
         if (highest)
             (void)snprintf(why, whysz,
                            "it needs %s%s of %s, but this image's %s (%s) defines up to %s",
@@ -234,12 +234,36 @@ static bool library_present(const char *name, const struct program_info *prog)
     return find_library(name, prog, path, sizeof(path)) == 0;
 }
 
+/* The version tables (24 KiB) live in a mapping of their own for the check:
+ * PID 1 keeps (and locks) what it touched, so they are not left in its
+ * .bss or stack. */
+struct version_scratch {
+    struct elf_verneed need;
+    struct elf_verdef defs;
+};
+
+static int check_versions(const unsigned char *map, size_t len, const struct program_info *prog,
+                          char *why, size_t whysz)
+{
+    struct version_scratch *s =
+        mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int r;
+
+    if (s == MAP_FAILED)
+        return 0; /* not checked: as before this check existed */
+    r = elf_read_verneed(map, len, &s->need);
+    if (r < 0)
+        (void)str_copy(why, whysz, "its symbol version needs (DT_VERNEED) are damaged");
+    for (size_t i = 0; r == 0 && i < s->need.nfiles; i++)
+        r = check_versions_of(map, len, &s->need.f[i], prog, &s->defs, why, whysz);
+    (void)munmap(s, sizeof(*s));
+    return r;
+}
+
 int ldso_check_library(const unsigned char *map, size_t len, const struct program_info *prog,
                        char *why, size_t whysz)
 {
-    static struct elf_verneed need; /* 17 KiB: kept off the stack */
     struct elf_dynamic dyn;
-    int r;
 
     if (elf_read_dynamic(map, len, &dyn) < 0) {
         (void)str_copy(why, whysz, "its ELF program headers are damaged");
@@ -263,16 +287,7 @@ int ldso_check_library(const unsigned char *map, size_t len, const struct progra
     /* musl does not check symbol versions */
     if (prog->libc == PROGRAM_LIBC_MUSL)
         return 0;
-    if (elf_read_verneed(map, len, &need) < 0) {
-        (void)str_copy(why, whysz, "its symbol version needs (DT_VERNEED) are damaged");
-        return -ENOEXEC;
-    }
-    for (size_t i = 0; i < need.nfiles; i++) {
-        r = check_versions_of(map, len, &need.f[i], prog, why, whysz);
-        if (r < 0)
-            return r;
-    }
-    return 0;
+    return check_versions(map, len, prog, why, whysz);
 }
 
 /* --- the program --------------------------------------------------------- */
