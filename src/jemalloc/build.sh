@@ -30,10 +30,12 @@ jobs=$(nproc 2>/dev/null || echo 2)
 src=$cache/jemalloc-$version
 if [ ! -f "$src/configure" ]; then
     mkdir -p "$cache"
-    (cd "$cache" && apt-get source --download-only -qq "jemalloc=$debver" >/dev/null 2>&1) || {
-        echo "jemalloc: apt-get source jemalloc=$debver failed (is there a deb-src entry? make deps adds one)" >&2
-        exit 1
-    }
+    if [ ! -f "$cache/jemalloc_$version.orig.tar.bz2" ]; then
+        (cd "$cache" && apt-get source --download-only -qq "jemalloc=$debver" >/dev/null 2>&1) || {
+            echo "jemalloc: apt-get source jemalloc=$debver failed (is there a deb-src entry? make deps adds one)" >&2
+            exit 1
+        }
+    fi
     rm -rf "$src.tmp" && mkdir -p "$src.tmp"
     tar -xjf "$cache/jemalloc_$version.orig.tar.bz2" -C "$src.tmp" --strip-components=1
     mv "$src.tmp" "$src"

@@ -84,7 +84,8 @@ wait_container() {
     [ "$status" -eq 0 ]
     assert_json_log
     event_last start '.pid == 1 and .limits.memory_bytes == 268435456 and .limits.cpus == 1.5'
-    event_last start '.allocator.kind == "jemalloc" and .allocator.agent == "/usr/local/bin/libjeinit-agent.so"'
+    event_last start '.allocator.kind == "jemalloc" and .allocator.path == "/usr/local/lib/jeinit/libjemalloc.so.2"'
+    event_last start '.allocator.agent == "/usr/local/lib/jeinit/libjeinit-agent.so"'
     event_last start '.allocator.malloc_conf | length > 0'
     event_last exit '.code == 0 and .memory.limit_bytes == 268435456'
 }
@@ -92,8 +93,10 @@ wait_container() {
 @test "the program runs with libjemalloc and the agent mapped" {
     crun --memory=256m --cpus=1.5 "$RUNTIME" sh -c 'sed -n "s|.* \(/.*\)$|\1|p" /proc/$$/maps | sort -u'
     [ "$status" -eq 0 ]
-    [[ $output == *"/lib/"*"/libjemalloc.so.2"* ]]
-    [[ $output == *"/usr/local/bin/libjeinit-agent.so"* ]]
+    [[ $output == *"/usr/local/lib/jeinit/libjemalloc.so.2"* ]]
+    [[ $output == *"/usr/local/lib/jeinit/libjeinit-agent.so"* ]]
+    # jeinit's own jemalloc brings no C++ runtime, no libm, no libgcc_s
+    [[ $output != *libstdc++* && $output != *libgcc_s* && $output != *libm.so* ]]
 }
 
 @test "--inspect in the container: the v1 libpod cgroup is read at the mount point" {
@@ -140,22 +143,22 @@ wait_container() {
     event_last exit '.code == 137 and .signal == "SIGKILL" and .memory.oom_kills >= 1'
 }
 
-@test "the runtime image adds libjemalloc2 and two files to its base, no build tools" {
+@test "the runtime image adds three files to its base: no package, no build tools" {
     base=$(podman image inspect --format '{{.Size}}' "$BASE")
     size=$(podman image inspect --format '{{.Size}}' "$RUNTIME")
-    [ $((size - base)) -lt $((10 * 1024 * 1024)) ]
-    crun "$RUNTIME" sh -c 'for t in cc gcc make ld; do command -v $t; done; dpkg -s libjemalloc2 >/dev/null && echo jemalloc'
+    [ $((size - base)) -lt $((4 * 1024 * 1024)) ]
+    crun "$RUNTIME" sh -c 'for t in cc gcc make ld; do command -v $t; done; dpkg -s libjemalloc2 >/dev/null 2>&1 && echo libjemalloc2; ls /usr/local/lib/jeinit'
     [ "$status" -eq 0 ]
-    [ "$output" = jemalloc ]
+    [ "$output" = "$(printf '%s\n' libjeinit-agent.so libjemalloc.so.2)" ]
     [ "$(podman image inspect --format '{{json .Config.Entrypoint}}' "$RUNTIME")" = '["/usr/local/bin/jeinit","--"]' ]
 }
 
-@test "the scratch image holds only /jeinit (static) and the agent, and COPY --from it works" {
+@test "the scratch image holds only /jeinit (static), the agent and jemalloc, and COPY --from it works" {
     mnt=$(podman image mount "$SCRATCH")
     files=$(cd "$mnt" && find . -mindepth 1 | sort | tr '\n' ' ')
     headers=$(readelf -lW "$mnt/jeinit")
     podman image unmount "$SCRATCH" >/dev/null
-    [ "$files" = "./jeinit ./libjeinit-agent.so " ]
+    [ "$files" = "./jeinit ./libjeinit-agent.so ./libjemalloc.so.2 " ]
     # static: no program interpreter, so it runs in any image
     [[ $headers == *"LOAD"* ]]
     [[ $headers != *"INTERP"* ]]
@@ -164,7 +167,7 @@ wait_container() {
     mkdir -p "$ctx"
     cat >"$ctx/Dockerfile" <<EOF
 FROM $BASE
-COPY --from=$SCRATCH /jeinit /libjeinit-agent.so /usr/local/bin/
+COPY --from=$SCRATCH /jeinit /libjeinit-agent.so /libjemalloc.so.2 /usr/local/bin/
 ENTRYPOINT ["/usr/local/bin/jeinit", "--"]
 EOF
     run podman build --network=none --label jeinit-test=1 -t "$COPIED" "$ctx"
@@ -172,10 +175,10 @@ EOF
     crun --memory=128m "$COPIED" sh -c 'exit 5'
     [ "$status" -eq 5 ]
     assert_json_log
-    # no libjemalloc2 in a bare Debian: glibc malloc is tuned instead, the agent still runs
+    # a bare Debian, nothing installed: jemalloc and the agent come with jeinit
     event_last start '.limits.memory_bytes == 134217728 and .allocator.agent == "/usr/local/bin/libjeinit-agent.so"'
-    event_last start '.allocator.kind == "glibc" and .allocator.found_by == null'
-    event_last allocator '.level == "warn" and (.msg | contains("no usable libjemalloc"))'
+    event_last start '.allocator.kind == "jemalloc" and .allocator.path == "/usr/local/bin/libjemalloc.so.2" and .allocator.found_by == "next to jeinit"'
+    [ -z "$(events allocator)" ]
     event_last exit '.code == 5'
 }
 
@@ -214,17 +217,17 @@ EOF
     [ -z "$(events config)" ]
 }
 
-@test "an app image without libstdc++6: jeinit sees jemalloc cannot load, tunes glibc, the program runs" {
+@test "an app image without libstdc++6, libgcc_s or libm: jeinit's jemalloc needs none of them" {
     vol=$BATS_TEST_TMPDIR/emptydir
     mkdir -m 0777 "$vol"
     crun -v "$vol:/opt/jeinit" "$K8S_INIT"
     [ "$status" -eq 0 ]
     crun -v "$vol:/opt/jeinit:ro" "$BASE" \
-        sh -c 'rm /usr/lib/*/libstdc++.so.6*; exec /opt/jeinit/jeinit -- sh -c "exit 3"'
+        sh -c 'rm /usr/lib/*/libstdc++.so.6* /usr/lib/*/libgcc_s.so.1 /usr/lib/*/libm.so.6; exec /opt/jeinit/jeinit -- sh -c "grep -c /opt/jeinit/libjemalloc.so.2 /proc/\$\$/maps; exit 3"'
     [ "$status" -eq 3 ]
-    event_any allocator '.msg | contains("libjemalloc.so.2: it needs libstdc++.so.6, which is not installed here")'
-    event_last allocator '(.msg | contains("the ones above are unusable")) and (.msg | contains("tuning glibc malloc instead"))'
-    event_last start '.allocator.kind == "glibc" and .allocator.agent == "/opt/jeinit/libjeinit-agent.so"'
+    [ "$output" -ge 1 ]
+    [ -z "$(events allocator)" ]
+    event_last start '.allocator.kind == "jemalloc" and .allocator.agent == "/opt/jeinit/libjeinit-agent.so"'
     event_last exit '.code == 3'
     # and JEINIT_JEMALLOC=off says it up front, without the warning
     crun -e JEINIT_JEMALLOC=off -v "$vol:/opt/jeinit:ro" "$BASE" /opt/jeinit/jeinit -- sh -c "exit 3"
