@@ -260,12 +260,43 @@ static void test_env_applied(void)
     free(env);
 }
 
+/* musl's malloc and a static program's read none of glibc's variables. */
+static void test_not_glibc(void)
+{
+    char *none[] = {NULL};
+    char *musl_je[] = {"MALLOC_CONF=prof:true", NULL};
+
+    setup(false, none);
+    alloc.program.libc = PROGRAM_LIBC_MUSL;
+    tuning_plan(&cfg, &lim, &alloc, NULL, none, &t);
+    CHECK_INT(t.nchanges, 0, "musl without jemalloc: nothing set");
+    setup(false, none);
+    alloc.program.libc = PROGRAM_LIBC_STATIC;
+    tuning_plan(&cfg, &lim, &alloc, NULL, none, &t);
+    CHECK_INT(t.nchanges, 0, "a static program: nothing set");
+
+    /* a jemalloc built for musl is tuned as any other */
+    setup(true, musl_je);
+    alloc.program.libc = PROGRAM_LIBC_MUSL;
+    tuning_plan(&cfg, &lim, &alloc, NULL, musl_je, &t);
+    CHECK(changed("MALLOC_CONF") && changed("LD_PRELOAD") && !changed("MALLOC_ARENA_MAX") &&
+              !changed("GLIBC_TUNABLES"),
+          "musl with a musl jemalloc: MALLOC_CONF and LD_PRELOAD, no glibc variables");
+
+    /* unknown: as glibc */
+    setup(false, none);
+    alloc.program.libc = PROGRAM_LIBC_UNKNOWN;
+    tuning_plan(&cfg, &lim, &alloc, NULL, none, &t);
+    CHECK(changed("MALLOC_ARENA_MAX") != NULL, "a program of unknown libc: glibc tuned");
+}
+
 int main(void)
 {
     test_jemalloc();
     test_jemalloc_user();
     test_jemalloc_user_preloaded();
     test_glibc();
+    test_not_glibc();
     test_too_long();
     test_env_applied();
     return check_done();
