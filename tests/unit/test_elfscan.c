@@ -380,9 +380,55 @@ static void test_dynamic(void)
     CHECK(elf_read_dynamic((const unsigned char *)"", 0, &d) == -ENOEXEC, "empty: refused");
 }
 
+/* A library with section headers: the version in .rodata is the one read,
+ * not a lookalike elsewhere in the file (as in a comment or a debug string). */
+static void test_version_in_rodata(void)
+{
+    enum { RODATA = 512, STRTAB = 640, SHDRS = 704, SIZE = SHDRS + 3 * sizeof(Elf64_Shdr) };
+    static const char decoy[] = "9.9.9-0-g0123456789abcdef0123456789abcdef01234567";
+    static const char real[] = "5.3.0-0-g54eaed1d8b56b1aa528be3bdd1877e59c56fa90c";
+    static const char names[] = "\0.rodata\0.shstrtab";
+    unsigned char buf[SIZE];
+    Elf64_Ehdr eh;
+    Elf64_Shdr sh[3];
+    int v[3] = {-1, -1, -1};
+
+    memset(buf, 0, sizeof(buf));
+    memset(&eh, 0, sizeof(eh));
+    memcpy(eh.e_ident, ELFMAG, SELFMAG);
+    eh.e_ident[EI_CLASS] = ELFCLASS64;
+    eh.e_ident[EI_DATA] = ELFDATA2LSB;
+    eh.e_type = ET_DYN;
+    eh.e_shoff = SHDRS;
+    eh.e_shentsize = sizeof(Elf64_Shdr);
+    eh.e_shnum = 3;
+    eh.e_shstrndx = 2;
+    memcpy(buf, &eh, sizeof(eh));
+    memcpy(buf + 128, decoy, sizeof(decoy)); /* before .rodata, in file order */
+    memcpy(buf + RODATA, real, sizeof(real));
+    memcpy(buf + STRTAB, names, sizeof(names));
+    memset(sh, 0, sizeof(sh));
+    sh[1] = (Elf64_Shdr){
+        .sh_name = 1, .sh_type = SHT_PROGBITS, .sh_offset = RODATA, .sh_size = sizeof(real)};
+    sh[2] = (Elf64_Shdr){
+        .sh_name = 9, .sh_type = SHT_STRTAB, .sh_offset = STRTAB, .sh_size = sizeof(names)};
+    memcpy(buf + SHDRS, sh, sizeof(sh));
+    CHECK(jemalloc_version_scan(buf, sizeof(buf), &v[0], &v[1], &v[2]) == 0 && v[0] == 5 &&
+              v[1] == 3 && v[2] == 0,
+          "the version in .rodata, not the lookalike before it (got %d.%d.%d)", v[0], v[1], v[2]);
+    /* .rodata without it: the whole file after all */
+    memset(buf + RODATA, 'x', sizeof(real));
+    CHECK(jemalloc_version_scan(buf, sizeof(buf), &v[0], &v[1], &v[2]) == 0 && v[0] == 9,
+          "no version in .rodata: the whole file is scanned");
+    /* section headers out of bounds: the whole file */
+    CHECK(jemalloc_version_scan(buf, SHDRS + 10, &v[0], &v[1], &v[2]) == 0 && v[0] == 9,
+          "truncated section headers: the whole file is scanned");
+}
+
 int main(void)
 {
     test_elf_real_files();
+    test_version_in_rodata();
     test_elf_crafted();
     test_version_crafted();
     test_ldcache_real();
