@@ -178,3 +178,23 @@ while time.time() - t < 1.2: x.append(bytearray(4096)); time.sleep(0.01)'
     [ "$status" -eq 0 ]
     events memory | jq -s -e 'map(select(any(.processes[]; .comm == "python3" and .allocator == "jemalloc"))) | length >= 1' >/dev/null
 }
+
+@test "the agent and jeinit's own jemalloc need libc.so.6 alone, and glibc 2.34 at most (the floor README states)" {
+    for lib in "$AGENT" "$BUILD/libjemalloc.so.2"; do
+        [ -f "$lib" ]
+        needed=$(readelf -d "$lib" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+        [ "$needed" = "libc.so.6 " ]
+        top=$(readelf -V "$lib" | grep -o 'Name: GLIBC_[0-9.]*' | sed 's/Name: GLIBC_//' | sort -V | tail -n1)
+        echo "$lib: GLIBC_$top" >&3
+        [ "$(printf '%s\n' "$top" 2.34 | sort -V | tail -n1)" = 2.34 ]
+    done
+}
+
+@test "jeinit prefers its own jemalloc: the program maps it, and no C++ runtime, libm or libgcc_s with it" {
+    run --separate-stderr pid1 --log-format json -- /bin/cat /proc/self/maps
+    [ "$status" -eq 0 ]
+    [[ $output == *"$BUILD/libjemalloc.so.2"* ]]
+    [[ $output != *libstdc++* && $output != *libgcc_s* && $output != *libm.so* ]]
+    event_last start ".allocator.path == \"$BUILD/libjemalloc.so.2\" and .allocator.found_by == \"next to jeinit\""
+    event_last start '.allocator.version == "5.3.0"'
+}
