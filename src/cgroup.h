@@ -32,6 +32,9 @@ struct libcgroup_probe {
 void cgroup_libcgroup_start(struct libcgroup_probe *p);
 void cgroup_libcgroup_finish(struct cgroup *cg, struct libcgroup_probe *p, int timeout_ms);
 void cgroup_read_limits(struct cgroup *cg, const struct config *cfg, struct cgroup_limits *lim);
+/* After the program is spawned: with memory.oom.group set, keep jeinit out
+ * of a group OOM kill where it may (lim->oom_guard says what happened). */
+void cgroup_guard_oom_group(struct cgroup_limits *lim);
 /* Fills u; never fails (missing files leave fields at UINT64_MAX). Opens
  * nothing new after the first call: the memory directory stays open. */
 void cgroup_read_usage(struct cgroup *cg, struct cgroup_usage *u);

@@ -3,6 +3,7 @@
  * cpuset and affinity, each with the file it came from, and the overrides
  * (--memory-limit, --cpu-limit). */
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -72,10 +73,11 @@ static int read_cfs_quota(const char *dir, const char *name, uint64_t *x)
 }
 
 /* The smallest figure of file name from dir up to top (both included), as
- * read() reads it; v->source names the file it came from. A limit on an
- * ancestor binds the container as much as its own. */
-static bool walk_min(const char *dir, const char *top, const char *name, dir_reader read,
-                     struct cg_value *v)
+ * read() reads it, or with largest the largest (the highest on a tie);
+ * v->source names the file it came from. A limit on an ancestor binds the
+ * container as much as its own. */
+static bool walk_extreme(const char *dir, const char *top, const char *name, dir_reader read,
+                         bool largest, struct cg_value *v)
 {
     char d[CG_PATH_MAX];
     bool any = false;
@@ -89,7 +91,7 @@ static bool walk_min(const char *dir, const char *top, const char *name, dir_rea
         char *slash;
 
         if (read(d, name, &x) == 0) {
-            if (!any || x < v->value)
+            if (!any || (largest ? x >= v->value : x < v->value))
                 set_value(v, x, "%s/%s", d, name);
             any = true;
         }
@@ -143,12 +145,14 @@ static void read_memory_limits(struct cgroup *cg, struct cgroup_limits *lim)
             warnings_add(&cg->warnings,
                          "cannot parse %s/memory.max: expected a number of bytes or \"max\"",
                          cg->memory_dir);
-        (void)walk_min(cg->memory_dir, cg->memory_top, "memory.max", read_limit,
-                       &lim->memory_ancestors);
-        (void)walk_min(cg->memory_dir, cg->memory_top, "memory.high", read_limit,
-                       &lim->memory_high);
-        (void)walk_min(cg->memory_dir, cg->memory_top, "memory.swap.max", read_limit,
-                       &lim->swap_max);
+        (void)walk_extreme(cg->memory_dir, cg->memory_top, "memory.max", read_limit, false,
+                           &lim->memory_ancestors);
+        (void)walk_extreme(cg->memory_dir, cg->memory_top, "memory.high", read_limit, false,
+                           &lim->memory_high);
+        (void)walk_extreme(cg->memory_dir, cg->memory_top, "memory.swap.max", read_limit, false,
+                           &lim->swap_max);
+        (void)walk_extreme(cg->memory_dir, cg->memory_top, "memory.oom.group", read_limit, true,
+                           &lim->oom_group);
         return;
     }
     if (cg->memory_version != 1)
@@ -209,7 +213,7 @@ void cgroup_read_limits(struct cgroup *cg, const struct config *cfg, struct cgro
             warnings_add(&cg->warnings, "cannot parse %s/%s: expected %s", cg->cpu_dir, name,
                          v2 ? "\"QUOTA PERIOD\" or \"max PERIOD\""
                             : "a number of microseconds or -1");
-        (void)walk_min(cg->cpu_dir, cg->cpu_top, name, read, &lim->cpu_quota);
+        (void)walk_extreme(cg->cpu_dir, cg->cpu_top, name, read, false, &lim->cpu_quota);
     }
     if (cg->cpuset_dir[0]) {
         static const char *const names[] = {"cpuset.cpus.effective", "cpuset.effective_cpus",
@@ -256,6 +260,20 @@ void cgroup_read_limits(struct cgroup *cg, const struct config *cfg, struct cgro
         (void)str_copy(lim->memory_limit_source, sizeof(lim->memory_limit_source), best_src);
     }
 
+    /* the ceiling: memory.high where it is below the limit (v2 only: v1's
+     * soft limit throttles nothing) */
+    lim->memory_ceiling = lim->memory_limit;
+    (void)str_copy(lim->memory_ceiling_source, sizeof(lim->memory_ceiling_source),
+                   lim->memory_limit_source);
+    if (cg->memory_version == 2 && lim->memory_high.present &&
+        lim->memory_high.value != CG_UNLIMITED &&
+        (lim->memory_unlimited || lim->memory_high.value < lim->memory_limit)) {
+        lim->memory_ceiling = lim->memory_high.value;
+        lim->memory_ceiling_is_high = true;
+        (void)str_copy(lim->memory_ceiling_source, sizeof(lim->memory_ceiling_source),
+                       lim->memory_high.source);
+    }
+
     /* CPUs: quota, cpuset, affinity, override; the smallest wins */
     lim->cpu_millis = (uint64_t)lim->affinity_cpus * 1000;
     (void)str_copy(lim->cpu_source, sizeof(lim->cpu_source), "sched_getaffinity");
@@ -271,4 +289,37 @@ void cgroup_read_limits(struct cgroup *cg, const struct config *cfg, struct cgro
         lim->cpu_millis = cfg->cpu_limit_millis;
         (void)str_copy(lim->cpu_source, sizeof(lim->cpu_source), "--cpu-limit / JEINIT_CPU_LIMIT");
     }
+}
+
+/* With memory.oom.group set (the kubelet sets it on v2 since Kubernetes
+ * 1.28), an OOM kill takes every process of the group, jeinit too, and its
+ * post-mortem and exit line are never written. The kernel spares the
+ * processes whose oom_score_adj is -1000 (OOM_SCORE_ADJ_MIN) from a group
+ * kill, and never picks them: jeinit asks for that for itself alone, after
+ * the program was forked with the score it had. Only with CAP_SYS_RESOURCE
+ * (not in a default or restricted pod): otherwise it says why, and the
+ * memory lines are the evidence (k8s/README.md). */
+void cgroup_guard_oom_group(struct cgroup_limits *lim)
+{
+    static char why[128];
+    int fd, e;
+
+    if (!lim->oom_group.present || lim->oom_group.value != 1)
+        return;
+    fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        e = errno;
+    } else {
+        e = -write_all(fd, "-1000", 5);
+        (void)close(fd);
+    }
+    if (e == 0) {
+        lim->oom_guarded = true;
+        lim->oom_guard = "oom_score_adj -1000: a group OOM kill spares jeinit";
+        return;
+    }
+    (void)snprintf(why, sizeof(why),
+                   "cannot set oom_score_adj -1000 (%s%s): a group OOM kill takes jeinit too",
+                   strerror(e), e == EACCES ? ", needs CAP_SYS_RESOURCE" : "");
+    lim->oom_guard = why;
 }

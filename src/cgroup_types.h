@@ -68,10 +68,25 @@ struct cgroup_limits {
     struct cg_value cpuset_cpus; /* cpuset.cpus.effective / cpuset.effective_cpus */
     unsigned affinity_cpus;      /* sched_getaffinity */
 
+    /* v2 memory.oom.group, 1 when set on our cgroup or an ancestor (source:
+     * the highest, whose whole subtree an OOM kill then takes: jeinit too) */
+    struct cg_value oom_group;
+    /* what jeinit did about it (cgroup_guard_oom_group): NULL when nothing
+     * was tried, else how it stays alive or why it cannot */
+    const char *oom_guard;
+    bool oom_guarded;
+
     /* What the policy uses: the smallest of the above and the overrides. */
     uint64_t memory_limit;
     bool memory_unlimited; /* no limit anywhere: memory_limit is MemTotal */
     char memory_limit_source[CG_SOURCE_MAX];
+    /* What usage is judged against (usage_pct, near-limit, purge): the lower
+     * of v2 memory.high and memory_limit. Above memory.high the kernel
+     * throttles, and without swap may hold the container there for minutes
+     * without reaching memory.max. */
+    uint64_t memory_ceiling;
+    bool memory_ceiling_is_high;
+    char memory_ceiling_source[CG_SOURCE_MAX];
     uint64_t cpu_millis;
     char cpu_source[CG_SOURCE_MAX];
 };

@@ -17,6 +17,7 @@ const char *diag_state_name(enum diag_state s)
         [DIAG_PAGE_CACHE] = "page-cache",
         [DIAG_NEAR_LIMIT] = "near-limit",
         [DIAG_STABLE] = "stable",
+        [DIAG_THROTTLED] = "throttled",
     };
 
     return (size_t)s < sizeof(names) / sizeof(names[0]) ? names[s] : "stable";
@@ -101,7 +102,9 @@ static void why_no_figures(const struct diag_sample *b, char *buf, size_t size)
 
 #define WINDOW_MAX 256
 
-void diagnose(const struct diag_sample *s, size_t n, uint64_t limit, struct diagnosis *out)
+/* The trends, first match wins (diagnosis.h's list but throttled). */
+static void diagnose_trends(const struct diag_sample *s, size_t n, uint64_t limit,
+                            struct diagnosis *out)
 {
     double alloc_c[WINDOW_MAX], held_c[WINDOW_MAX], rss_c[WINDOW_MAX], anon_c[WINDOW_MAX],
         file_c[WINDOW_MAX];
@@ -196,9 +199,47 @@ void diagnose(const struct diag_sample *s, size_t n, uint64_t limit, struct diag
     }
     if (out->near_limit) {
         out->state = DIAG_NEAR_LIMIT;
-        (void)snprintf(out->why, sizeof(out->why), "usage %.1f MiB is %.0f%% of the limit",
+        (void)snprintf(out->why, sizeof(out->why), "usage %.1f MiB is %.0f%% of the ceiling",
                        (double)b->usage / MiB, 100.0 * (double)b->usage / (double)limit);
         return;
     }
     (void)snprintf(out->why, sizeof(out->why), "no sustained change over %.0f s", out->window_s);
+}
+
+/* memory.high events over the last 3 samples (0: none, or unknown) */
+static uint64_t recent_high_events(const struct diag_sample *s, size_t n, double *span_s)
+{
+    const struct diag_sample *a = &s[n >= 3 ? n - 3 : 0], *b = &s[n - 1];
+
+    *span_s = (double)(b->t_ms - a->t_ms) / 1000.0;
+    if (!known(a->ev_high) || !known(b->ev_high) || b->ev_high <= a->ev_high)
+        return 0;
+    return b->ev_high - a->ev_high;
+}
+
+void diagnose(const struct diag_sample *s, size_t n, const struct diag_bounds *bounds,
+              struct diagnosis *out)
+{
+    const struct diag_sample *last;
+    struct diagnosis under;
+    uint64_t events;
+    double span_s;
+
+    diagnose_trends(s, n, bounds->ceiling, out);
+    if (n < 2 || out->state == DIAG_WARMING_UP)
+        return;
+    last = &s[n - 1];
+    events = recent_high_events(s, n, &span_s);
+    if (events == 0 || last->psi_some10 < 0 || last->psi_some10 < bounds->pressure_pct)
+        return;
+    under = *out;
+    out->state = DIAG_THROTTLED;
+    /* above memory.high without swap, reclaim finds little and the kernel
+     * slows every allocation instead: minutes short of memory.max */
+    (void)snprintf(out->why, sizeof(out->why),
+                   "memory.high events +%llu in %.0f s, pressure %.0f%% (some avg10): the kernel "
+                   "throttles the container at memory.high (ceiling %.1f MiB); underneath: %s "
+                   "(%.80s)",
+                   (unsigned long long)events, span_s, last->psi_some10,
+                   (double)bounds->ceiling / MiB, diag_state_name(under.state), under.why);
 }

@@ -21,9 +21,16 @@
  *                        says which: none, stale since N s, or implausible)
  *   page-cache           file pages rising, anonymous memory flat: caching,
  *                        reclaimable, not a leak
- *   near-limit           usage above 90% of the limit and none of the above
+ *   near-limit           usage above 90% of the ceiling and none of the above
  *   stable               none of the above
- * near_limit is reported beside any state. */
+ * and over all of these but warming-up:
+ *   throttled            memory.high events climbing (the last 3 samples)
+ *                        with pressure at or above the threshold: the kernel
+ *                        holds the container at memory.high, and without
+ *                        swap it may stay there for minutes without an OOM
+ *                        kill; the why names the state underneath
+ * near_limit is reported beside any state. The ceiling is the lower of
+ * memory.high (v2) and the memory limit: usage is judged against it. */
 #ifndef JEINIT_DIAGNOSIS_H
 #define JEINIT_DIAGNOSIS_H
 
@@ -47,6 +54,15 @@ struct diag_sample {
     /* their change since the previous sample, over the processes in both */
     bool has_delta;
     int64_t d_allocated, d_held, d_agent_rss;
+    uint64_t ev_high;  /* memory.events high; DIAG_UNKNOWN when not read */
+    double psi_some10; /* memory pressure, some avg10 (%); negative: unknown */
+};
+
+/* What the samples are judged against. */
+struct diag_bounds {
+    uint64_t ceiling;     /* bytes: the lower of memory.high and the limit (0: none) */
+    bool ceiling_is_high; /* it is memory.high, where the kernel throttles */
+    double pressure_pct;  /* pressure from which memory is called under pressure */
 };
 
 enum diag_state {
@@ -57,17 +73,19 @@ enum diag_state {
     DIAG_PAGE_CACHE,
     DIAG_NEAR_LIMIT,
     DIAG_STABLE,
+    DIAG_THROTTLED,
 };
 
 struct diagnosis {
     enum diag_state state;
     bool near_limit;
     double window_s;
-    char why[256];
+    char why[320];
 };
 
-/* s: the window, oldest first. limit: bytes (0 or UINT64_MAX: none). */
-void diagnose(const struct diag_sample *s, size_t n, uint64_t limit, struct diagnosis *out);
+/* s: the window, oldest first. */
+void diagnose(const struct diag_sample *s, size_t n, const struct diag_bounds *b,
+              struct diagnosis *out);
 
 const char *diag_state_name(enum diag_state s);
 

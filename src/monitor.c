@@ -154,7 +154,30 @@ static void fill_diag_sample(struct monitor *m, struct diag_sample *d, int64_t n
     d->usage = m->usage.current;
     d->anon = m->usage.anon;
     d->file = m->usage.file;
+    d->ev_high = m->usage.ev_high;
+    d->psi_some10 = m->usage.psi_scope ? m->usage.psi.some.avg10 : -1.0;
     agentstats_sums(m->procs, m->nprocs, d);
+}
+
+/* With memory.oom.group set and jeinit not spared, an OOM kill leaves no
+ * post-mortem: from MON_FAST_PCT of the ceiling, or as soon as the limit is
+ * hit, the memory lines come every MON_FAST_MS, so that the last one before
+ * the kill is close to it. Back to --interval once usage is down again. */
+static void pace(struct monitor *m)
+{
+    const struct cgroup_usage *u = &m->usage;
+    uint64_t hits = mon_delta(u->ev_max, m->prev.ev_max);
+    bool high = m->bounds.ceiling && u->current != UINT64_MAX &&
+                (double)u->current * 100.0 >= MON_FAST_PCT * (double)m->bounds.ceiling;
+    bool at_risk = m->lim->oom_group.present && m->lim->oom_group.value == 1 &&
+                   !m->lim->oom_guarded &&
+                   (high || m->diag.state == DIAG_THROTTLED || (hits != UINT64_MAX && hits > 0));
+    int64_t want = at_risk && m->cfg->interval_ms > MON_FAST_MS ? MON_FAST_MS : m->cfg->interval_ms;
+
+    if (want == m->period_ms || timer_arm(m->tick_tfd, want, want) < 0)
+        return;
+    m->period_ms = want;
+    m->due_ms = now_mono_ms() + want;
 }
 
 /* --- the loop's callbacks -------------------------------------------------------- */
@@ -176,7 +199,7 @@ static void collect(struct monitor *m)
     fill_diag_sample(m, &d, now);
     push_window(m, &d);
     m->prev_diag = m->diag;
-    diagnose(m->window, m->wlen, m->lim->memory_unlimited ? 0 : m->lim->memory_limit, &m->diag);
+    diagnose(m->window, m->wlen, &m->bounds, &m->diag);
     if (m->usage.current != UINT64_MAX && m->usage.current > m->peak_usage)
         m->peak_usage = m->usage.current;
     m->samples++;
@@ -185,6 +208,7 @@ static void collect(struct monitor *m)
     m->nlast = m->nprocs < MON_PROCS_LISTED ? m->nprocs : MON_PROCS_LISTED;
     memcpy(m->last_procs, m->procs, m->nlast * sizeof(m->procs[0]));
     purge_maybe(m);
+    pace(m);
     if (m->samples == 1 && m->after_first_sample)
         m->after_first_sample(m->after_first_ctx);
 }
@@ -223,7 +247,7 @@ static void on_tick(struct loop_source *src, uint32_t events)
         return;
     /* the ticks the loop slept through are not made up: the next is due
      * after the last one that passed */
-    m->due_ms += (int64_t)(missed < 1000000 ? missed : 1000000) * m->cfg->interval_ms;
+    m->due_ms += (int64_t)(missed < 1000000 ? missed : 1000000) * m->period_ms;
     if (m->round_pending) {
         /* the last round's answers waited for a loop that was late: write
          * its line now, late, and let this tick go (one line per round) */
@@ -303,7 +327,7 @@ void monitor_exit_fields(struct monitor *m, struct jw *w)
 }
 
 int monitor_init(struct monitor *m, const struct config *cfg, struct cgroup *cg,
-                 const struct cgroup_limits *lim, struct agent_hub *hub, struct loop *loop,
+                 struct cgroup_limits *lim, struct agent_hub *hub, struct loop *loop,
                  pid_t main_pid)
 {
     const char *base;
@@ -315,7 +339,14 @@ int monitor_init(struct monitor *m, const struct config *cfg, struct cgroup *cg,
     m->tree.procfd = -1;
     m->cfg = cfg;
     m->cg = cg;
+    cgroup_guard_oom_group(lim);
     m->lim = lim;
+    m->bounds = (struct diag_bounds){
+        .ceiling = lim->memory_unlimited && !lim->memory_ceiling_is_high ? 0 : lim->memory_ceiling,
+        .ceiling_is_high = lim->memory_ceiling_is_high,
+        .pressure_pct = (double)cfg->pressure_percent,
+    };
+    m->period_ms = cfg->interval_ms;
     m->hub = hub;
     m->loop = loop;
     m->self = getpid();

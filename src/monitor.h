@@ -27,12 +27,15 @@
 #define MON_PROCS_MAX    256
 #define MON_PROCS_LISTED 64
 #define MON_WINDOW_MAX   64
+#define MON_FAST_MS      1000
+#define MON_FAST_PCT     80.0
 
 struct monitor {
     const struct config *cfg;
     struct cgroup *cg;
     const struct cgroup_limits *lim;
-    struct agent_hub *hub; /* NULL without agents */
+    struct diag_bounds bounds; /* what the diagnosis judges against */
+    struct agent_hub *hub;     /* NULL without agents */
     struct loop *loop;
     pid_t self;
     bool pid1;
@@ -50,6 +53,9 @@ struct monitor {
     int64_t round_due_ms; /* when this round was due */
     int64_t lag_ms;       /* how late the last line was against its schedule */
     int64_t started_ms, collect_delay_ms, purge_every_ms;
+    /* the tick's period: --interval, or MON_FAST_MS near the ceiling when an
+     * OOM kill would take jeinit with the rest (oom.group, unguarded) */
+    int64_t period_ms;
 
     struct cgroup_usage usage, prev;
     bool have_prev;
@@ -92,9 +98,11 @@ struct monitor {
     struct diag_sample window[MON_WINDOW_MAX];
 };
 
-/* Returns 0, or a negative errno (then the monitor stays off; jeinit runs on). */
+/* Returns 0, or a negative errno (then the monitor stays off; jeinit runs on).
+ * With memory.oom.group set, first keeps jeinit out of a group OOM kill where
+ * it may (cgroup_guard_oom_group: lim->oom_guard, for the start line). */
 int monitor_init(struct monitor *m, const struct config *cfg, struct cgroup *cg,
-                 const struct cgroup_limits *lim, struct agent_hub *hub, struct loop *loop,
+                 struct cgroup_limits *lim, struct agent_hub *hub, struct loop *loop,
                  pid_t main_pid);
 /* From the supervisor for every reaped process (m may be NULL). */
 void monitor_on_reaped(struct monitor *m, pid_t pid, int wstatus);

@@ -1,9 +1,10 @@
-/* purge.c - when usage passes --purge-at of the limit, or pressure its
- * threshold, jeinit asks every agent to return its allocator's free pages
- * (at most once per purge period), and a second later logs what they
- * released: what each could have released by its process's RSS and swap
- * when asked (agentstats_purged), summed with saturation; the other answers
- * are counted apart. Part of the monitor (monitor.h). */
+/* purge.c - when usage passes --purge-at of the ceiling (the lower of
+ * memory.high and the limit), or pressure its threshold, jeinit asks every
+ * agent to return its allocator's free pages (at most once per purge
+ * period), and a second later logs what they released: what each could have
+ * released by its process's RSS and swap when asked (agentstats_purged),
+ * summed with saturation; the other answers are counted apart. Part of the
+ * monitor (monitor.h). */
 #include <stdlib.h>
 
 #include "log.h"
@@ -41,8 +42,10 @@ void purge_maybe(struct monitor *m)
         return;
     if (m->last_purge_ms && now - m->last_purge_ms < m->purge_every_ms)
         return;
-    over = !m->lim->memory_unlimited && used != UINT64_MAX &&
-           (double)used * 100.0 >= (double)m->cfg->purge_at_percent * (double)m->lim->memory_limit;
+    /* against the ceiling: above memory.high the kernel throttles already */
+    over =
+        (!m->lim->memory_unlimited || m->lim->memory_ceiling_is_high) && used != UINT64_MAX &&
+        (double)used * 100.0 >= (double)m->cfg->purge_at_percent * (double)m->lim->memory_ceiling;
     pressured = u->psi_scope && u->psi.some.avg10 >= (double)m->cfg->pressure_percent;
     if (!over && !pressured)
         return;

@@ -62,11 +62,19 @@ void report_limits(struct jw *w, const char *key, const struct cgroup_limits *li
                    lim->memory_high.present ? lim->memory_high.value : CG_UNLIMITED);
     jw_double(w, "cpus", (double)lim->cpu_millis / 1000.0, 3);
     jw_str(w, "cpu_source", lim->cpu_source);
+    jw_u64(w, "memory_ceiling_bytes", lim->memory_ceiling);
+    jw_str(w, "memory_ceiling_source", lim->memory_ceiling_source);
+    if (lim->oom_group.present)
+        jw_bool(w, "oom_group", lim->oom_group.value == 1);
+    else
+        jw_null(w, "oom_group");
+    jw_str(w, "oom_guard", lim->oom_guard);
     if (full) {
         limit(w, "memory_max", &lim->memory_max, "bytes");
         limit(w, "memory_ancestors", &lim->memory_ancestors, "bytes");
         limit(w, "memory_high", &lim->memory_high, "bytes");
         limit(w, "swap_max", &lim->swap_max, "bytes");
+        limit(w, "memory_oom_group", &lim->oom_group, "value");
         limit(w, "mem_total", &lim->mem_total, "bytes");
         limit(w, "cpu_quota", &lim->cpu_quota, "millicores");
         limit(w, "cpuset_cpus", &lim->cpuset_cpus, "count");
@@ -191,15 +199,20 @@ void report_memory(struct jw *w, const struct monitor *m, const struct diag_samp
     uint64_t pss = UINT64_MAX;
 
     jw_u64(w, "seq", m->seq);
-    jw_double(w, "interval_s", (double)m->cfg->interval_ms / 1000.0, 1);
+    jw_double(w, "interval_s", (double)m->period_ms / 1000.0, 1);
     /* how late this sample is against its schedule (a stopped or busy loop) */
     jw_double(w, "lag_s", (double)m->lag_ms / 1000.0, 3);
     jw_u64(w, "limit_bytes", m->lim->memory_limit);
     jw_bool(w, "limit_unlimited", m->lim->memory_unlimited);
-    if (u->current != UINT64_MAX && m->lim->memory_limit)
-        jw_double(w, "usage_pct", 100.0 * (double)u->current / (double)m->lim->memory_limit, 1);
+    /* usage against the ceiling: memory.high where it is lower */
+    jw_u64(w, "ceiling_bytes", m->lim->memory_ceiling);
+    if (u->current != UINT64_MAX && m->lim->memory_ceiling)
+        jw_double(w, "usage_pct", 100.0 * (double)u->current / (double)m->lim->memory_ceiling, 1);
     else
         jw_null(w, "usage_pct");
+    /* with oom.group and jeinit unguarded, this line may be the last word */
+    if (m->lim->oom_group.present)
+        jw_bool(w, "oom_group", m->lim->oom_group.value == 1);
     report_usage(w, u, false);
     write_pressure_flat(w, u);
     report_events(w, "events", u);

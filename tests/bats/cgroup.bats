@@ -306,7 +306,8 @@ inspect_matches() {
 
 # The limits and cgroup of --inspect, in the start line's shape.
 START_SHAPE='{cgroup: {layout: .cgroup.layout, memory_dir: .cgroup.memory_dir},
-    limits: (.limits | {memory_bytes, memory_unlimited, memory_source, memory_high_bytes, cpus, cpu_source})}'
+    limits: (.limits | {memory_bytes, memory_unlimited, memory_source, memory_high_bytes, cpus, cpu_source,
+        memory_ceiling_bytes, memory_ceiling_source, oom_group, oom_guard})}'
 
 @test "the start line carries the limits --inspect reports (jeinit as PID 1)" {
     require_root

@@ -110,7 +110,7 @@ inspect_in() {
     run_pid1_in "$d" --interval 0.5 -- "$MEMHOG" leak 2 20
     [ "$status" -eq 0 ]
     "$SCHEMA" --strict "$LOG"
-    event_last memory '.limit_bytes == 268435456 and .usage_bytes > 10000000 and .peak_bytes >= .usage_bytes
+    event_any memory '.limit_bytes == 268435456 and .usage_bytes > 10000000 and .peak_bytes >= .usage_bytes
         and .pressure.scope == "cgroup" and (.events.high | type) == "number"
         and (.events.oom_kill | type) == "number" and .events.max == 0'
     [ "$(cat "$d/memory.peak")" -gt 20000000 ]
@@ -191,4 +191,66 @@ inspect_in() {
     # Debian 12's libcgroup 2.0.2 reads only v1 lines of /proc/self/cgroup: ECGOTHER, errno 0
     json_holds "$output" '(.cgroup.libcgroup | test("Success") | not) and (.cgroup.libcgroup |
         test("^libcgroup found no memory cgroup: cgroup_get_current_controller_path: libcgroup error 50016"))'
+}
+
+# jeinit as PID 1 joining cgroup $1 itself: only it and its program are in
+# the cgroup (not timeout, unshare), as in a container.
+run_pid1_alone_in() {
+    local dir=$1
+    shift
+    status=0
+    # shellcheck disable=SC2086 # JEINIT_WRAP: a command line, split
+    timeout -k 5 "${TIMEOUT:-240}" unshare --pid --fork --mount-proc --kill-child \
+        sh -c 'echo 0 >"$0/cgroup.procs" && exec "$@"' "$dir" \
+        ${JEINIT_WRAP:-} "$JEINIT" --log-format json "$@" >"$LOG.out" 2>"$LOG" || status=$?
+    output=$(cat "$LOG.out")
+    stderr=$(cat "$LOG")
+}
+
+@test "v2: memory.high below memory.max, no swap: usage is judged against memory.high, and the stall is diagnosed throttled" {
+    local d
+    d=$(cg throttle memory.high=64M memory.max=256M memory.swap.max=0)
+    run_pid1_in "$d" --interval 0.5 -- "$MEMHOG" leak 12 20
+    [ "$status" -eq 0 ]
+    "$SCHEMA" --strict "$LOG"
+    event_last start '.limits.memory_bytes == 268435456 and .limits.memory_ceiling_bytes == 67108864
+        and (.limits.memory_ceiling_source | endswith("/memory.high"))'
+    event_any memory_high '.count >= 1'
+    event_any memory '.ceiling_bytes == 67108864 and .limit_bytes == 268435456 and .usage_pct > 90
+        and .diagnosis.near_limit'
+    event_any memory '.diagnosis.state == "throttled" and (.diagnosis.why | test("memory.high events [+][0-9]+ in"))'
+    # never OOM-killed: memory.max was not reached
+    [ -z "$(events oom_kill)" ]
+}
+
+@test "v2: memory.oom.group=1 with CAP_SYS_RESOURCE: jeinit sets its oom_score_adj to -1000, survives the group kill, writes the post-mortem, exits 137" {
+    local d
+    d=$(cg group memory.max=64M memory.swap.max=0 memory.oom.group=1)
+    run_pid1_alone_in "$d" --interval 0.3 -- "$MEMHOG" oom 400 50
+    [ "$status" -eq 137 ]
+    "$SCHEMA" --strict "$LOG"
+    event_last start '.limits.oom_group == true and (.limits.oom_guard | startswith("oom_score_adj -1000"))'
+    event_any memory '.oom_group == true'
+    event_last oom_kill '.count >= 1 and .victim.comm == "memhog" and .limit_bytes == 67108864'
+    event_last exit '.code == 137 and .memory.oom_kills >= 1'
+}
+
+@test "v2: memory.oom.group=1 without CAP_SYS_RESOURCE (a pod): jeinit dies with the group; the start line said so, the last memory lines carry the evidence" {
+    local d
+    d=$(cg group2 memory.max=64M memory.swap.max=0 memory.oom.group=1)
+    # jeinit without CAP_SYS_RESOURCE, as in a pod (its program neither)
+    JEINIT_WRAP="setpriv --bounding-set=-sys_resource" run_pid1_alone_in "$d" --interval 2 -- \
+        "$MEMHOG" oom 400 4
+    # unshare's own status is 1 here (util-linux 2.38: "sigprocmask unblock
+    # failed" once its child, jeinit, is SIGKILLed): the kernel's count says it
+    [ "$status" -ne 0 ]
+    [ "$(awk '$1 == "oom_group_kill" { print $2 }' "$d/memory.events")" -ge 1 ]
+    event_last start '.limits.oom_group == true
+        and (.limits.oom_guard | test("^cannot set oom_score_adj -1000 [(]Permission denied, needs CAP_SYS_RESOURCE[)]"))'
+    [ -z "$(events exit)" ] # killed with the rest: no exit line, no post-mortem
+    [ -z "$(events oom_kill)" ]
+    [ "$(awk '$1 == "oom_kill" { print $2 }' "$d/memory.events")" -ge 2 ]
+    # from 80% of the limit the lines came every second instead of every 2
+    event_any memory '.interval_s == 1 and .usage_pct >= 80 and .oom_group'
+    event_last memory '.oom_group and .usage_pct > 85 and ([.processes[].comm] | index("memhog") != null)'
 }

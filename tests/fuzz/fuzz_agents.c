@@ -193,7 +193,8 @@ static void check_diagnosis(void)
 {
     const struct diag_sample *b = &mon.window[mon.wlen - 1];
 
-    diagnose(mon.window, mon.wlen, lim.memory_limit, &mon.diag);
+    diagnose(mon.window, mon.wlen,
+             &(struct diag_bounds){.ceiling = lim.memory_limit, .pressure_pct = 10}, &mon.diag);
     INVARIANT(strnlen(mon.diag.why, sizeof(mon.diag.why)) < sizeof(mon.diag.why));
     INVARIANT(mon.diag.why[0] != '\0');
     /* without usable figures now, no verdict about allocators */

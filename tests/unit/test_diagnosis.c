@@ -1,4 +1,6 @@
 /* Unit tests of diagnosis.c: synthetic windows for every state. */
+#include <string.h>
+
 #include "check.h"
 #include "diagnosis.h"
 
@@ -36,7 +38,9 @@ static void window(uint64_t anon, int64_t d_anon, uint64_t file, int64_t d_file,
 
 static enum diag_state state(uint64_t limit, struct diagnosis *d)
 {
-    diagnose(w, N, limit, d);
+    struct diag_bounds b = {.ceiling = limit, .pressure_pct = 10};
+
+    diagnose(w, N, &b, d);
     return d->state;
 }
 
@@ -47,7 +51,7 @@ int main(void)
 
     window(200 * MiB, 0, 10 * MiB, 0, 100 * MiB, 0, 10 * MiB, 0, 150 * MiB, 0, 2);
     CHECK_INT(state(0, &d), DIAG_STABLE, "everything flat: stable (%s)", d.why);
-    diagnose(w, 2, 0, &d);
+    diagnose(w, 2, &(struct diag_bounds){.pressure_pct = 10}, &d);
     CHECK_INT(d.state, DIAG_WARMING_UP, "2 samples: warming-up");
 
     window(200 * MiB, 80 * M, 10 * MiB, 0, 100 * MiB, 80 * M, 10 * MiB, 0, 150 * MiB, 80 * M, 2);
@@ -122,5 +126,37 @@ int main(void)
               "no delta for a step: no allocator verdict, the cgroup is flat: stable (%s)", d.why);
     CHECK_INT(diag_state_name(DIAG_RETENTION)[0], 'a', "names: allocator-retention");
     CHECK_STR(diag_state_name((enum diag_state)99), "stable", "unknown state named stable");
+    /* memory.high below memory.max: usage is judged against memory.high,
+     * and climbing high events with pressure name the state throttled */
+    window(200 * MiB, 0, 10 * MiB, 0, 100 * MiB, 0, 10 * MiB, 0, 150 * MiB, 0, 2);
+    {
+        struct diag_bounds b = {.ceiling = 220 * MiB, .ceiling_is_high = true, .pressure_pct = 10};
+        for (int i = 0; i < N; i++) {
+            w[i].ev_high = i < N - 2 ? 5 : 5 + (uint64_t)(i - (N - 3)) * 40;
+            w[i].psi_some10 = 94.0;
+        }
+        diagnose(w, N, &b, &d);
+        CHECK_INT(d.state, DIAG_THROTTLED, "high events +80 with pressure 94%%: throttled (%s)",
+                  d.why);
+        CHECK(d.near_limit, "210 MiB is near a 220 MiB memory.high");
+        CHECK(strstr(d.why, "+80") && strstr(d.why, "underneath: near-limit"),
+              "the why counts the events and names the state underneath");
+        w[N - 1].psi_some10 = 5.0;
+        diagnose(w, N, &b, &d);
+        CHECK_INT(d.state, DIAG_NEAR_LIMIT, "the same events without pressure: near-limit (%s)",
+                  d.why);
+        w[N - 1].psi_some10 = 94.0;
+        for (int i = 0; i < N; i++)
+            w[i].ev_high = 5;
+        diagnose(w, N, &b, &d);
+        CHECK_INT(d.state, DIAG_NEAR_LIMIT, "pressure without new high events: not throttled");
+        for (int i = 0; i < N; i++)
+            w[i].ev_high = DIAG_UNKNOWN;
+        diagnose(w, N, &b, &d);
+        CHECK_INT(d.state, DIAG_NEAR_LIMIT, "no memory.events (v1): never throttled");
+        for (int i = 0; i < N; i++)
+            w[i].psi_some10 = 0;
+    }
+
     return check_done();
 }
