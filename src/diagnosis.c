@@ -108,7 +108,9 @@ static void diagnose_trends(const struct diag_sample *s, size_t n, uint64_t limi
 {
     double alloc_c[WINDOW_MAX], held_c[WINDOW_MAX], rss_c[WINDOW_MAX], anon_c[WINDOW_MAX],
         file_c[WINDOW_MAX];
-    const struct diag_sample *a, *b;
+    const struct diag_sample *a, *b, *aw;
+    size_t k, m;
+    double aws;
     bool agents;
 
     memset(out, 0, sizeof(*out));
@@ -132,22 +134,32 @@ static void diagnose_trends(const struct diag_sample *s, size_t n, uint64_t limi
         (void)snprintf(out->why, sizeof(out->why), "%zu sample(s); 3 are needed", n);
         return;
     }
-    agents = b->reporting > 0 && known(b->allocated) &&
-             delta_series(s, n, offsetof(struct diag_sample, d_allocated), alloc_c) &&
-             delta_series(s, n, offsetof(struct diag_sample, d_held), held_c) &&
-             delta_series(s, n, offsetof(struct diag_sample, d_agent_rss), rss_c);
+    /* The allocator figures' own window starts at the last sample that does
+     * not compare with the one before it (a process registered, or left):
+     * agents wake when their process has lived a while, so a window across a
+     * registration is the rule, not a fault. */
+    k = n - 1;
+    while (k > 0 && s[k].has_delta)
+        k--;
+    m = n - k;
+    aw = &s[k];
+    aws = (double)(b->t_ms - aw->t_ms) / 1000.0;
+    agents = b->reporting > 0 && known(b->allocated) && m >= 3 &&
+             delta_series(aw, m, offsetof(struct diag_sample, d_allocated), alloc_c) &&
+             delta_series(aw, m, offsetof(struct diag_sample, d_held), held_c) &&
+             delta_series(aw, m, offsetof(struct diag_sample, d_agent_rss), rss_c);
 
     if (agents) {
-        struct trend alloc = trend_of(alloc_c, n, threshold(a->allocated));
-        struct trend held = trend_of(held_c, n, threshold(a->held));
-        struct trend rss = trend_of(rss_c, n, threshold(a->agent_rss));
+        struct trend alloc = trend_of(alloc_c, m, threshold(aw->allocated));
+        struct trend held = trend_of(held_c, m, threshold(aw->held));
+        struct trend rss = trend_of(rss_c, m, threshold(aw->agent_rss));
         double held_now = known(b->held) ? (double)b->held : 0;
 
         if (alloc.rising) {
             out->state = DIAG_HEAP_GROWTH;
             (void)snprintf(out->why, sizeof(out->why),
                            "allocated %+.1f MiB over %.0f s (now %.1f MiB): the live heap grows",
-                           alloc.change / MiB, out->window_s, (double)b->allocated / MiB);
+                           alloc.change / MiB, aws, (double)b->allocated / MiB);
             return;
         }
         if (alloc.flat && held.rising) {
@@ -155,8 +167,8 @@ static void diagnose_trends(const struct diag_sample *s, size_t n, uint64_t limi
             (void)snprintf(out->why, sizeof(out->why),
                            "memory held by the allocators %+.1f MiB over %.0f s (now %.1f MiB) "
                            "while allocated stayed at %.1f MiB (%+.1f MiB): freed memory kept",
-                           held.change / MiB, out->window_s, held_now / MiB,
-                           (double)b->allocated / MiB, alloc.change / MiB);
+                           held.change / MiB, aws, held_now / MiB, (double)b->allocated / MiB,
+                           alloc.change / MiB);
             return;
         }
         if (held_now > 64.0 * MiB && held_now > 0.5 * (double)b->allocated) {
@@ -172,7 +184,7 @@ static void diagnose_trends(const struct diag_sample *s, size_t n, uint64_t limi
                            "RSS %+.1f MiB over %.0f s while the malloc heap and the memory its "
                            "allocators hold stayed flat: memory from outside malloc (mmap'd "
                            "arenas such as CPython's, thread stacks, a JIT)",
-                           rss.change / MiB, out->window_s);
+                           rss.change / MiB, aws);
             return;
         }
     } else if (level_series(s, n, offsetof(struct diag_sample, anon), anon_c) &&

@@ -60,6 +60,7 @@ static struct {
     bool want_background;
     /* waking up */
     bool armed;       /* the next allocations may start the thread */
+    uint64_t bytes;   /* requested while armed: a big heap matters at any age */
     uint64_t born_ms; /* exec or fork, CLOCK_MONOTONIC_COARSE */
     pid_t pid;
     bool gone;  /* jeinit went away: forked children need not wake */
@@ -445,13 +446,18 @@ static uint64_t now_ms(void)
     return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
 }
 
-/* Called on the program's allocations while armed: a coarse clock read
- * (vDSO, a few ns). The thread starts on the first allocation after the
- * delay, in whichever thread makes it. Not in a vfork child (same memory,
- * other pid): that must not start anything. */
-static void maybe_wake(void)
+/* Called on the program's allocations while armed: an addition and a coarse
+ * clock read (vDSO, a few ns). The thread starts on the first allocation
+ * after the delay, or once the process has asked for AGENT_WAKE_BYTES
+ * (a process building a big heap at once matters whatever its age; a
+ * privilege-dropping wrapper asks for kilobytes), in whichever thread makes
+ * it. Not in a vfork child (same memory, other pid): that must not start
+ * anything. */
+static void maybe_wake(uint64_t size)
 {
-    if (now_ms() - A.born_ms < A.delay_ms || getpid() != A.pid)
+    uint64_t asked = __atomic_add_fetch(&A.bytes, size, __ATOMIC_RELAXED);
+
+    if ((now_ms() - A.born_ms < A.delay_ms && asked < AGENT_WAKE_BYTES) || getpid() != A.pid)
         return;
     if (__atomic_exchange_n(&A.armed, false, __ATOMIC_ACQ_REL))
         start_thread();
@@ -468,12 +474,31 @@ struct je_hooks {
     void *extra;
 };
 
+/* jemalloc's hook_alloc_t: where each entry point's size is among its
+ * arguments (malloc, posix_memalign, aligned_alloc, calloc, memalign, valloc,
+ * mallocx, realloc, rallocx). */
+static uint64_t requested(int type, const uintptr_t a[3])
+{
+    switch (type) {
+    case 0: /* malloc */
+    case 5: /* valloc */
+    case 6: /* mallocx */
+        return a[0];
+    case 1: /* posix_memalign */
+        return a[2];
+    case 3: /* calloc */
+        return a[1] != 0 && a[0] > UINT64_MAX / a[1] ? UINT64_MAX : (uint64_t)a[0] * a[1];
+    default: /* aligned_alloc, memalign, realloc, rallocx */
+        return a[1];
+    }
+}
+
 static void on_alloc(void *extra, int type, void *result, uintptr_t result_raw,
                      uintptr_t args_raw[3])
 {
-    (void)extra, (void)type, (void)result, (void)result_raw, (void)args_raw;
+    (void)extra, (void)result, (void)result_raw;
     if (__atomic_load_n(&A.armed, __ATOMIC_RELAXED))
-        maybe_wake();
+        maybe_wake(requested(type, args_raw));
 }
 
 static bool install_hook(void)
@@ -511,7 +536,7 @@ __attribute__((visibility("default"))) void *malloc(size_t size)
     }
     p = f(size);
     if (__builtin_expect(__atomic_load_n(&A.armed, __ATOMIC_RELAXED), 0))
-        maybe_wake();
+        maybe_wake(size);
     return p;
 }
 
@@ -519,6 +544,7 @@ static void arm(void)
 {
     A.pid = getpid();
     A.born_ms = now_ms();
+    __atomic_store_n(&A.bytes, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&A.armed, true, __ATOMIC_RELEASE);
 }
 

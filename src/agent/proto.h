@@ -32,6 +32,9 @@ enum agent_msg {
  * process that has lived a second is one a sample will see. */
 #define AGENT_DELAY_MIN_MS 200
 #define AGENT_DELAY_MAX_MS 1000
+/* ...or sooner, once it has asked its allocator for this much: a process that
+ * builds a big heap in its first moments (and may idle after) matters. */
+#define AGENT_WAKE_BYTES ((uint64_t)64 << 20)
 
 static inline unsigned agent_delay_ms(int64_t interval_ms)
 {

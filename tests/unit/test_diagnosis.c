@@ -119,11 +119,19 @@ int main(void)
     }
     CHECK_INT(state(0, &d), DIAG_STABLE, "a new worker is not growth (%s)", d.why);
 
-    /* a step the monitor could not measure: allocator figures unusable */
+    /* a step the monitor could not measure (an agent registered, or left):
+     * the allocator figures are judged from there on, given 3 samples */
     window(200 * MiB, 0, 10 * MiB, 0, 100 * MiB, 80 * M, 10 * MiB, 0, 150 * MiB, 0, 2);
     w[5].has_delta = false;
+    CHECK_INT(state(0, &d), DIAG_HEAP_GROWTH,
+              "no delta for step 5: the heap grows over samples 5-7: heap-growth (%s)", d.why);
+    CHECK(strstr(d.why, "over 2 s") != NULL, "its window is the 2 s after the step (%s)", d.why);
+    w[5].has_delta = true;
+    w[6].has_delta = false;
     CHECK_INT(state(0, &d), DIAG_STABLE,
-              "no delta for a step: no allocator verdict, the cgroup is flat: stable (%s)", d.why);
+              "no delta for step 6: 2 comparable samples, no allocator verdict; the cgroup is "
+              "flat: stable (%s)",
+              d.why);
     CHECK_INT(diag_state_name(DIAG_RETENTION)[0], 'a', "names: allocator-retention");
     CHECK_STR(diag_state_name((enum diag_state)99), "stable", "unknown state named stable");
     /* memory.high below memory.max: usage is judged against memory.high,
