@@ -17,14 +17,15 @@ setup() {
 
 # The hostile process runs without LD_PRELOAD: no real agent of its own.
 @test "an agent reporting impossible figures is marked implausible and moves only its own entry" {
+    # beside the liar, an honest process that allocates now and then (its agent wakes)
     run --separate-stderr pid1 --log-format json --interval 0.3 --purge-at 100 -- sh -c \
-        'env -u LD_PRELOAD python3 "$0" lie 3 & sleep 3.5; wait' "$HOSTILE"
+        'env -u LD_PRELOAD python3 "$0" lie 3 & "$1" leak 3.5 0.1; wait' "$HOSTILE" "$BUILD/helpers/memhog"
     [ "$status" -eq 0 ]
     [[ $output == *"hostile lie"* ]]
     event_last exit '.code == 0 and .memory.samples >= 8'
     # the liar's entry says so; the honest processes' entries are untouched
     event_any memory 'any(.processes[]; .comm == "python3" and .implausible == "allocated_bytes")'
-    event_any memory 'any(.processes[]; .comm == "sleep" and .allocator == "jemalloc" and (.implausible | not) and .allocated_bytes < 67108864)'
+    event_any memory 'any(.processes[]; .comm == "memhog" and .allocator == "jemalloc" and (.implausible | not) and .allocated_bytes < 67108864)'
     # no total wrapped or took the lie, and the diagnosis never followed it
     events memory | jq -s -e 'length >= 8 and all(.[];
         (.totals.allocated_bytes == null or .totals.allocated_bytes < 1073741824) and

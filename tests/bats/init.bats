@@ -341,9 +341,10 @@ fewfds() {
 }
 
 @test "descriptors run out under 150 agents: the cgroup's figures and the processes stay" {
-    # 96 descriptors: enough to start the monitor, not for one channel per agent
+    # 96 descriptors: enough to start the monitor, not for one channel per agent;
+    # 150 processes that allocate now and then, so that their agents wake
     run --separate-stderr fewfds 96 "$JEINIT" --log-format json --interval 0.5 -- \
-        sh -c 'for i in $(seq 150); do sleep 3 & done; wait'
+        sh -c 'for i in $(seq 150); do "$0" leak 3 0.1 >/dev/null & done; wait' "$BUILD/helpers/memhog"
     [ "$status" -eq 0 ]
     events memory | jq -s -e 'length >= 3 and all(.[]; .usage_bytes != null) and
         any(.[]; .totals.processes >= 150 and .totals.reporting < 150)' >/dev/null
