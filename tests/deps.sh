@@ -18,6 +18,10 @@ packages=(
     tini dumb-init hyperfine gnuplot-nox
 )
 
+# the k8s tier's schema check runs kubernetes-models from npm (tests/k8s/);
+# where node comes from elsewhere (NodeSource) its npm is already there
+command -v npm >/dev/null || packages+=(nodejs npm)
+
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -182,3 +182,57 @@ app_container() {
     event_last start '.grace_s == 5 and .limits.memory_bytes == 536870912 and .limits.cpus == 1.5'
     [ -z "$(events config)" ]
 }
+
+@test "every manifest passes the API's schema (kubernetes-models, npm), and a wrong type is caught" {
+    run "$ROOT/tests/k8s/schema.sh" "$ROOT"/k8s/*.yaml
+    [ "$status" -ne 3 ] || skip "$output"
+    [ "$status" -eq 0 ]
+    [ -z "$output" ]
+    sed -e 's/containerPort: 8080/containerPort: "8080"/' -e 's/replicas: 2/replicas: two/' \
+        -e 's/allowPrivilegeEscalation: false/allowPrivilegeEscalation: "no"/' \
+        "$ROOT/k8s/deployment-baked.yaml" >"$BATS_TEST_TMPDIR/bad.yaml"
+    run "$ROOT/tests/k8s/schema.sh" "$BATS_TEST_TMPDIR/bad.yaml"
+    [ "$status" -eq 1 ]
+    [[ $output == *"spec/replicas must be integer"* ]]
+    [[ $output == *"containerPort must be integer"* ]]
+    [[ $output == *"allowPrivilegeEscalation must be boolean"* ]]
+}
+
+@test "every pod meets the restricted Pod Security profile, security context field names included" {
+    run "$ROOT/tests/k8s/restricted.py" "$ROOT"/k8s/*.yaml
+    [ "$status" -eq 0 ]
+    [ -z "$output" ]
+}
+
+@test "the restricted check is not vacuous: each broken rule is reported" {
+    /usr/bin/python3 - "$UNCHANGED" "$BATS_TEST_TMPDIR/bad.yaml" <<'PY'
+import sys, yaml
+doc = yaml.safe_load(open(sys.argv[1]))
+pod = doc["spec"]["template"]["spec"]
+pod["hostPID"] = True
+pod["securityContext"]["runAsNonRoot"] = False
+pod["securityContext"]["runAsUser"] = 0
+del pod["securityContext"]["seccompProfile"]
+pod["volumes"].append({"name": "host", "hostPath": {"path": "/var/run"}})
+init, app = pod["initContainers"][0], pod["containers"][0]
+init["securityContext"]["allowPrivilegeEscalation"] = True
+init["securityContext"]["capabilities"] = {"drop": ["NET_RAW"], "add": ["SYS_RESOURCE"]}
+app["securityContext"]["privileged"] = True
+app["securityContext"]["readOnlyRootFileSystem"] = True
+app["ports"][0]["hostPort"] = 8080
+yaml.safe_dump(doc, open(sys.argv[2], "w"))
+PY
+    run "$ROOT/tests/k8s/restricted.py" "$BATS_TEST_TMPDIR/bad.yaml"
+    [ "$status" -eq 1 ]
+    [[ $output == *"spec.hostPID: host namespaces are not allowed"* ]]
+    [[ $output == *"volume host: hostPath volumes are not allowed"* ]]
+    [[ $output == *"initContainers[jeinit-install]: securityContext.allowPrivilegeEscalation must be false"* ]]
+    [[ $output == *"initContainers[jeinit-install]: capabilities must drop ALL"* ]]
+    [[ $output == *"capability SYS_RESOURCE may not be added"* ]]
+    [[ $output == *"containers[app]: runAsNonRoot must be true"* ]]
+    [[ $output == *"containers[app]: runAsUser must not be 0"* ]]
+    [[ $output == *"containers[app]: seccompProfile must be RuntimeDefault or Localhost"* ]]
+    [[ $output == *"containers[app]: privileged is not allowed"* ]]
+    [[ $output == *"containers[app]: hostPort 8080 is not allowed"* ]]
+    [[ $output == *"containers[app].securityContext.readOnlyRootFileSystem: no such field"* ]]
+}
