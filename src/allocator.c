@@ -243,7 +243,10 @@ static bool user_preload(const char *preload, struct allocator *a)
                 a->user_preloaded = true;
                 return true;
             }
-            if (strncmp(base, "libjemalloc", 11) != 0 && preload_defines_malloc(entry)) {
+            /* the agent defines malloc too (its wake-up call under glibc),
+             * and allocates nothing of its own */
+            if (strncmp(base, "libjemalloc", 11) != 0 && strcmp(base, "libjeinit-agent.so") != 0 &&
+                preload_defines_malloc(entry)) {
                 a->user_allocator = true;
                 (void)str_copy(a->user_allocator_path, sizeof(a->user_allocator_path), entry);
                 return true;

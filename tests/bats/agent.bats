@@ -198,3 +198,9 @@ while time.time() - t < 1.2: x.append(bytearray(4096)); time.sleep(0.01)'
     event_last start ".allocator.path == \"$BUILD/libjemalloc.so.2\" and .allocator.found_by == \"next to jeinit\""
     event_last start '.allocator.version == "5.3.0"'
 }
+
+@test "the agent in the user's LD_PRELOAD is not taken for the user's own allocator (it defines malloc)" {
+    LD_PRELOAD=$AGENT run --separate-stderr "$JEINIT" --inspect
+    [ "$status" -eq 0 ]
+    json_holds "$output" '.allocator.kind == "jemalloc"'
+}
