@@ -1,9 +1,11 @@
 #!/usr/bin/env bats
 # jeinit on a real cgroup v2 kernel (cgroup_no_v1=all): the limits, nested
-# limits and namespaced layouts it reads, the events, pressure and peak it
-# reports, a hog crossing memory.high then memory.max, OOM kills. Run by
-# tests/v2/run.sh inside a VM (make test-v2); on a machine whose cgroups are
-# not v2 only, every test skips.
+# limits and namespaced layouts it reads (with and without a cgroup2
+# remount), the MALLOC_CONF it derives, the events, pressure and peak it
+# reports, a hog crossing memory.high then memory.max, throttling at
+# memory.high, OOM kills with and without memory.oom.group, and PID 1's
+# contract. Run by tests/v2/run.sh inside a VM (make test-v2); on a machine
+# whose cgroups are not v2 only, every test skips.
 load helpers
 
 MEMHOG=$BUILD/helpers/memhog
@@ -99,7 +101,7 @@ inspect_in() {
 @test "v2: MALLOC_CONF is derived from the cgroup's cpu.max, not the host" {
     local d
     d=$(cg mc memory.max=512M "cpu.max=100000 100000")
-    run in_cg "$d" "$JEINIT" --print-env
+    run in_cg "$d" timeout -k 5 60 "$JEINIT" --print-env
     [ "$status" -eq 0 ]
     [[ $output == *"MALLOC_CONF="*"narenas:1"* ]]
 }
@@ -253,4 +255,22 @@ run_pid1_alone_in() {
     # from 80% of the limit the lines came every second instead of every 2
     event_any memory '.interval_s == 1 and .usage_pct >= 80 and .oom_group'
     event_last memory '.oom_group and .usage_pct > 85 and ([.processes[].comm] | index("memhog") != null)'
+}
+
+@test "v2: PID 1 in a v2 cgroup: SIGTERM forwarded, the program's exit code, what it left behind terminated" {
+    local d pid
+    d=$(cg init memory.max=128M)
+    in_cg "$d" timeout -k 5 120 unshare --pid --fork --mount-proc --kill-child \
+        "$JEINIT" --log-format json --grace 1 -- \
+        sh -c 'sleep 300 & trap "exit 7" TERM; echo ready >"$0"; while :; do sleep 0.1; done' \
+        "$BATS_TEST_TMPDIR/ready" 2>"$LOG" &
+    pid=$!
+    wait_for_line "$BATS_TEST_TMPDIR/ready" 60 ready
+    kill -TERM "$(jeinit_pid "$pid")"
+    status=0
+    wait "$pid" || status=$?
+    [ "$status" -eq 7 ]
+    stderr=$(cat "$LOG")
+    event_last exit '.code == 7'
+    [ -z "$(cat "$d/cgroup.procs")" ] # the sleep it left was terminated, nothing is left
 }
