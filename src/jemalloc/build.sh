@@ -17,6 +17,9 @@
 # the signed Sources index) into JEINIT_CACHE (default ~/.cache/jeinit), and
 # is fetched once. Needs a deb-src entry (tests/deps.sh adds one).
 set -euo pipefail
+# jemalloc gets its own flags (configure's -O3 and the ones below), never a
+# caller's: make sanitize's -fsanitize would not link into a preloadable library
+unset CFLAGS CPPFLAGS CXXFLAGS LDFLAGS EXTRA_CFLAGS
 
 out=${1:?usage: build.sh OUT_DIR}
 mkdir -p "$out" && out=$(cd "$out" && pwd)
