@@ -97,7 +97,7 @@ test-v2: all helpers
 SANITIZE_TIERS ?= unit init cgroup allocator agent monitor hostile
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 sanitize: $(BUILD)/libjemalloc.so.2
-	mkdir -p build-san && cp $(BUILD)/libjemalloc.so.2 build-san/
+	mkdir -p build-san/static build-san/unit build-san/fuzz && cp $(BUILD)/libjemalloc.so.2 build-san/
 	$(MAKE) BUILD=build-san CFLAGS="-O1 -g $(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" all unit helpers
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:verify_asan_link_order=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
