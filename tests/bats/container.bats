@@ -10,9 +10,10 @@
 load helpers
 
 RUNTIME=localhost/jeinit-test:runtime
-SCRATCH=localhost/jeinit-test:jeinit
+SCRATCH=localhost/jeinit-test:files
 K8S_INIT=localhost/jeinit-test:k8s-init
 COPIED=localhost/jeinit-test:copied
+README_IMG=localhost/jeinit-test:readme
 BUILDER=localhost/jeinit-test:build
 BASE=docker.io/library/debian:bookworm-slim
 
@@ -35,13 +36,14 @@ setup_file() {
     [ -z "$NO_PODMAN" ] || return 0
     build_target build build
     build_target runtime runtime
-    build_target jeinit jeinit
+    build_target files files
     build_target k8s-init k8s-init
 }
 
 teardown_file() {
     [ -z "$NO_PODMAN" ] && [ "${JEINIT_TEST_KEEP_IMAGES:-0}" != 1 ] || return 0
-    podman rmi -f "$COPIED" "$RUNTIME" "$SCRATCH" "$K8S_INIT" "$BUILDER" >/dev/null 2>&1 || true
+    podman rmi -f "$COPIED" "$RUNTIME" "$SCRATCH" "$K8S_INIT" "$BUILDER" "$README_IMG" \
+        localhost/jeinit:files localhost/jeinit:runtime >/dev/null 2>&1 || true
     podman image prune -f --filter label=jeinit-test=1 >/dev/null 2>&1 || true
 }
 
@@ -203,6 +205,9 @@ EOF
     crun -v "$vol:$init_mount" "$K8S_INIT" "${init_cmd[@]}"
     [ "$status" -eq 0 ]
     [ "$(ls "$vol" | tr '\n' ' ')" = "jeinit libjeinit-agent.so libjemalloc.so.2 " ]
+    # the init container is not root (the restricted Pod Security profile)
+    [ "$(podman image inspect --format '{{.Config.User}}' "$K8S_INIT")" = 65532:65532 ]
+    [ "$(stat -c %u "$vol/jeinit")" = 65532 ]
 
     # the unchanged app image: plain Debian, nothing of jeinit's in it
     crun --memory="${mem}b" --cpus="$(printf '%d.%03d' $((millicores / 1000)) $((millicores % 1000)))" \
@@ -233,4 +238,27 @@ EOF
     crun -e JEINIT_JEMALLOC=off -v "$vol:/opt/jeinit:ro" "$BASE" /opt/jeinit/jeinit -- sh -c "exit 3"
     [ "$status" -eq 3 ]
     [ -z "$(events allocator)" ]
+}
+
+@test "README's Dockerfile and commands work as written, with the images named as README names them" {
+    # the images README names, as docker/Dockerfile's header builds them
+    podman tag "$SCRATCH" localhost/jeinit:files
+    podman tag "$RUNTIME" localhost/jeinit:runtime
+    ctx=$BATS_TEST_TMPDIR/readme
+    mkdir -p "$ctx"
+    awk '/^```dockerfile$/ { f = 1; next } f && /^```$/ { exit } f' "$ROOT/README.md" >"$ctx/Dockerfile"
+    grep -q '^COPY --from=jeinit:files ' "$ctx/Dockerfile"
+    grep -q -- '--target files -t jeinit:files' "$ROOT/README.md"
+    run podman build --network=none --label jeinit-test=1 -t "$README_IMG" "$ctx"
+    [ "$status" -eq 0 ]
+    crun --memory=128m "$README_IMG" sh -c 'exit 6'
+    [ "$status" -eq 6 ]
+    event_last start '.allocator.kind == "jemalloc" and .allocator.found_by == "next to jeinit"'
+    # README's `docker run ... jeinit:runtime jeinit --inspect`, beneath the ENTRYPOINT's jeinit
+    cmd=$(sed -n 's/^docker run \(.*jeinit:runtime jeinit --inspect\) .*/\1/p' "$ROOT/README.md")
+    [ -n "$cmd" ]
+    read -r -a words <<<"$cmd"
+    crun "${words[@]:1}" # (crun adds --rm)
+    [ "$status" -eq 0 ]
+    json_holds "$output" '.limits.memory_bytes == 536870912 and .limits.cpus == 1.5 and .allocator.kind == "jemalloc"'
 }
