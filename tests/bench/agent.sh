@@ -38,16 +38,21 @@ log=$(mktemp)
 timeout -k 5 $((seconds + 60)) unshare --pid --fork --mount-proc --kill-child "$jeinit" --log-format json --interval 1 -- \
     python3 -c '
 import os, sys, time
+def serve(seconds, n):
+    # a heap of its own, then a request now and then (its agent wakes on one)
+    x = [bytearray(1024) for _ in range(1000 * n)]
+    end = time.time() + seconds
+    while time.time() < end:
+        request = bytearray(4096)
+        time.sleep(0.2)
 kids = []
 for i in range(31):
     pid = os.fork()
     if pid == 0:
-        x = [bytearray(1024) for _ in range(1000 * (i + 1))]
-        time.sleep(float(sys.argv[1]) + 5)
+        serve(float(sys.argv[1]) + 5, i + 1)
         os._exit(0)
     kids.append(pid)
-x = [bytearray(1024) for _ in range(1000)]
-time.sleep(float(sys.argv[1]) + 5)
+serve(float(sys.argv[1]) + 5, 1)
 for k in kids:
     os.kill(k, 15)
 ' "$seconds" 2>"$log" &
