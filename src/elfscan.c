@@ -127,6 +127,29 @@ int elf_read_dynamic(const unsigned char *buf, size_t len, struct elf_dynamic *o
     return 0;
 }
 
+/* The ELF header, when it is ours and its section header table lies within
+ * buf; section_at then reads entry i (< e_shnum) of that table. */
+static bool section_table(const unsigned char *buf, size_t len, Ehdr *eh)
+{
+    if (len < sizeof(*eh))
+        return false;
+    memcpy(eh, buf, sizeof(*eh));
+    return memcmp(eh->e_ident, ELFMAG, SELFMAG) == 0 && eh->e_ident[EI_CLASS] == OUR_CLASS &&
+           eh->e_shentsize == sizeof(Shdr) && eh->e_shoff <= len &&
+           eh->e_shnum <= (len - eh->e_shoff) / sizeof(Shdr);
+}
+
+static void section_at(const unsigned char *buf, const Ehdr *eh, size_t i, Shdr *sh)
+{
+    memcpy(sh, buf + eh->e_shoff + i * sizeof(Shdr), sizeof(*sh));
+}
+
+/* The section's bytes lie within buf. */
+static bool section_in(const Shdr *sh, size_t len)
+{
+    return sh->sh_offset <= len && sh->sh_size <= len - sh->sh_offset;
+}
+
 int elf_defines_symbol(const unsigned char *buf, size_t len, const char *name)
 {
     size_t namelen = strlen(name);
@@ -134,24 +157,18 @@ int elf_defines_symbol(const unsigned char *buf, size_t len, const char *name)
     bool found = false;
     Ehdr eh;
 
-    if (len < sizeof(eh))
-        return -ENOEXEC;
-    memcpy(&eh, buf, sizeof(eh));
-    if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != OUR_CLASS ||
-        eh.e_shentsize != sizeof(Shdr) || eh.e_shoff > len ||
-        eh.e_shnum > (len - eh.e_shoff) / sizeof(Shdr))
+    if (!section_table(buf, len, &eh))
         return -ENOEXEC;
     for (size_t i = 0; i < eh.e_shnum && !found; i++) {
-        memcpy(&dynsym, buf + eh.e_shoff + i * sizeof(Shdr), sizeof(dynsym));
+        section_at(buf, &eh, i, &dynsym);
         found = dynsym.sh_type == SHT_DYNSYM;
     }
     if (!found)
         return 0; /* no dynamic symbols: defines nothing for ld.so */
-    if (dynsym.sh_link >= eh.e_shnum || dynsym.sh_offset > len ||
-        dynsym.sh_size > len - dynsym.sh_offset)
+    if (dynsym.sh_link >= eh.e_shnum || !section_in(&dynsym, len))
         return -ENOEXEC;
-    memcpy(&dynstr, buf + eh.e_shoff + dynsym.sh_link * sizeof(Shdr), sizeof(dynstr));
-    if (dynstr.sh_offset > len || dynstr.sh_size > len - dynstr.sh_offset)
+    section_at(buf, &eh, dynsym.sh_link, &dynstr);
+    if (!section_in(&dynstr, len))
         return -ENOEXEC;
     for (size_t o = 0; o + sizeof(Sym) <= dynsym.sh_size; o += sizeof(Sym)) {
         Sym s;
@@ -239,22 +256,18 @@ static bool find_section(const unsigned char *buf, size_t len, const char *name,
     Shdr names, sh;
     size_t nlen = strlen(name) + 1;
 
-    if (len < sizeof(eh) || memcmp(buf, ELFMAG, SELFMAG) != 0 || buf[EI_CLASS] != OUR_CLASS)
+    if (!section_table(buf, len, &eh) || eh.e_shnum == 0 || eh.e_shnum > 4096 ||
+        eh.e_shstrndx >= eh.e_shnum)
         return false;
-    memcpy(&eh, buf, sizeof(eh));
-    if (eh.e_shentsize != sizeof(Shdr) || eh.e_shnum == 0 || eh.e_shnum > 4096 ||
-        eh.e_shstrndx >= eh.e_shnum || eh.e_shoff > len ||
-        (len - eh.e_shoff) / sizeof(Shdr) < eh.e_shnum)
-        return false;
-    memcpy(&names, buf + eh.e_shoff + (size_t)eh.e_shstrndx * sizeof(Shdr), sizeof(names));
-    if (names.sh_offset > len || names.sh_size > len - names.sh_offset)
+    section_at(buf, &eh, eh.e_shstrndx, &names);
+    if (!section_in(&names, len))
         return false;
     for (size_t i = 0; i < eh.e_shnum; i++) {
-        memcpy(&sh, buf + eh.e_shoff + i * sizeof(Shdr), sizeof(sh));
+        section_at(buf, &eh, i, &sh);
         if (sh.sh_name >= names.sh_size || names.sh_size - sh.sh_name < nlen ||
             memcmp(buf + names.sh_offset + sh.sh_name, name, nlen) != 0)
             continue;
-        if (sh.sh_type == SHT_NOBITS || sh.sh_offset > len || sh.sh_size > len - sh.sh_offset)
+        if (sh.sh_type == SHT_NOBITS || !section_in(&sh, len))
             return false;
         *off = sh.sh_offset;
         *size = sh.sh_size;
