@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "slurp.h"
 #include "elfscan.h"
 #include "util.h"
 
@@ -20,27 +21,6 @@
         printf(__VA_ARGS__);                                                                       \
         printf("\n");                                                                              \
     } while (0)
-
-/* The whole file, or NULL. */
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    unsigned char *buf = NULL;
-    long n;
-
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = malloc((size_t)n);
-        if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-            free(buf);
-            buf = NULL;
-        }
-        *len = (size_t)n;
-    }
-    (void)fclose(f);
-    return buf;
-}
 
 /* A 64-bit little-endian x86-64 header of the given type, in a 64-byte buffer. */
 static void elf_header(unsigned char *h, unsigned char cls, unsigned char data, uint16_t type,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "slurp.h"
 #include "elfver.h"
 
 #define SKIP(...)                                                                                  \
@@ -261,26 +262,6 @@ static void test_compare(void)
     CHECK_INT(elf_interp_libc("/lib/ld64.so.1"), ELF_LIBC_GLIBC, "s390x glibc");
     CHECK_INT(elf_interp_libc("/lib/ld-musl-x86_64.so.1"), ELF_LIBC_MUSL, "musl");
     CHECK_INT(elf_interp_libc("/system/bin/linker64"), ELF_LIBC_OTHER, "bionic: other");
-}
-
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    unsigned char *buf = NULL;
-    long n;
-
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = malloc((size_t)n);
-        if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-            free(buf);
-            buf = NULL;
-        }
-        *len = (size_t)n;
-    }
-    (void)fclose(f);
-    return buf;
 }
 
 /* Debian 12 (glibc 2.36, jemalloc 5.3.0) as shipped. */
