@@ -251,6 +251,7 @@ static const struct option_def {
     const char *name;
     char short_name;
     bool takes_value;
+    bool optional_value; /* --name=VALUE only */
 } options[] = {
     {"help", 'h', false},
     {"version", 'V', false},
@@ -261,7 +262,7 @@ static const struct option_def {
     {"kill-process-group", 'g', false},
     {"remap-exit", 'e', true},
     {"parent-death-signal", 'p', true},
-    {"inspect", 'I', false},
+    {"inspect", 'I', false, true},
     {"print-env", 'P', false},
     {"no-agent", 'A', false},
 };
@@ -331,6 +332,14 @@ static int apply_option(struct config *cfg, const struct option_def *o, const ch
         return 0;
     case 'I':
         cfg->mode = MODE_INSPECT;
+        if (!value || strcmp(value, "auto") == 0)
+            cfg->inspect_format = INSPECT_AUTO;
+        else if (strcmp(value, "text") == 0)
+            cfg->inspect_format = INSPECT_TEXT;
+        else if (strcmp(value, "json") == 0)
+            cfg->inspect_format = INSPECT_JSON;
+        else
+            return fail(err, "invalid %s value '%.64s': expected text, json or auto", shown, value);
         return 0;
     case 'P':
         cfg->mode = MODE_PRINT_ENV;
@@ -406,7 +415,7 @@ static int parse_args(int argc, char *const argv[], struct config *cfg, struct c
             (void)str_printf(shown, sizeof(shown), "--%.*s", (int)(len > 40 ? 40 : len), name);
             if (!o && !st)
                 return fail(err, "unknown option '%s' (see jeinit --help)", shown);
-            if (o && !o->takes_value && value)
+            if (o && !o->takes_value && !o->optional_value && value)
                 return fail(err, "option '%s' takes no value", shown);
             if ((st || o->takes_value) && !value) {
                 if (i + 1 >= argc)
@@ -454,6 +463,16 @@ int config_parse(int argc, char *const argv[], char *const envp[], struct config
 
     memset(err, 0, sizeof(*err));
     set_defaults(cfg);
+    /* `jeinit report [LOG]`: only as the very first argument, so that
+     * `jeinit -- report` and `jeinit -s report` still run a program of that
+     * name (tini would run it in every case: see jeinit(1)). */
+    if (argc >= 2 && strcmp(argv[1], "report") == 0) {
+        cfg->mode = MODE_REPORT;
+        if (argc > 3)
+            return fail(err, "usage: jeinit report [LOG] (one log file, or stdin)");
+        cfg->report_log = argc == 3 ? argv[2] : NULL;
+        return 0;
+    }
     r = apply_env(cfg, envp, err);
     if (r < 0)
         return r;

@@ -14,12 +14,24 @@
 
 enum log_format { LOG_FORMAT_AUTO, LOG_FORMAT_JSON, LOG_FORMAT_TEXT };
 enum profile { PROFILE_BALANCED, PROFILE_MEMORY, PROFILE_THROUGHPUT };
-enum run_mode { MODE_RUN, MODE_INSPECT, MODE_PRINT_ENV, MODE_HELP, MODE_VERSION, MODE_LICENSE };
+enum run_mode {
+    MODE_RUN,
+    MODE_INSPECT,
+    MODE_PRINT_ENV,
+    MODE_HELP,
+    MODE_VERSION,
+    MODE_LICENSE,
+    MODE_REPORT /* `jeinit report [LOG]`: argv[1] is exactly "report" */
+};
+/* --inspect=text|json; auto: text on a tty */
+enum inspect_format { INSPECT_AUTO, INSPECT_TEXT, INSPECT_JSON };
 
 #define CONFIG_MSG_MAX 256
 
 struct config {
     enum run_mode mode;
+    enum inspect_format inspect_format; /* --inspect[=text|json] */
+    const char *report_log;             /* jeinit report [LOG]; NULL: stdin */
 
     /* tini's flags */
     bool subreaper;          /* -s, TINI_SUBREAPER, JEINIT_SUBREAPER */

@@ -27,6 +27,7 @@
 #include "memlock.h"
 #include "monitor.h"
 #include "parse.h"
+#include "plotcmd.h"
 #include "report.h"
 #include "signals.h"
 #include "spawn.h"
@@ -39,7 +40,8 @@ extern char **environ;
 
 static const char usage_text[] =
     "Usage: jeinit [OPTIONS] [--] PROGRAM [ARGS...]\n"
-    "       jeinit --inspect | --print-env [OPTIONS]\n"
+    "       jeinit --inspect[=text|json] | --print-env [OPTIONS]\n"
+    "       jeinit report [LOG] > picture.svg\n"
     "\n"
     "Runs PROGRAM as its child: forwards signals, reaps zombies, exits with the\n"
     "program's code (128+N when killed by signal N), and fits the allocator to\n"
@@ -59,7 +61,8 @@ static const char usage_text[] =
     "jeinit's options:\n"
     "  --grace SECONDS       SIGTERM-to-SIGKILL delay for what the program leaves (10)\n"
     "  --log-format FORMAT   json, text or auto (text on a tty, json otherwise)\n"
-    "  --inspect             print what jeinit finds (cgroup, limits, allocator) as JSON\n"
+    "  --inspect[=FORMAT]    print what jeinit finds (cgroup, limits, allocator): text on\n"
+    "                        a tty, JSON otherwise; FORMAT text or json forces one\n"
     "  --print-env           print the environment jeinit would give the program\n"
     "  --cgroup-root DIR     read the cgroup from DIR instead of discovering it\n"
     "  --proc-root DIR       read /proc from DIR (tests)\n"
@@ -73,6 +76,10 @@ static const char usage_text[] =
     "  --interval SECONDS    memory report interval, 0 disables (10)\n"
     "  --purge-at PERCENT    ask allocators to purge above this share of the limit (90)\n"
     "  --pressure-threshold PERCENT  memory pressure (PSI some avg10) that counts as high (20)\n"
+    "\n"
+    "jeinit report [LOG] reads a jeinit log (a file, or stdin) and writes an SVG\n"
+    "picture of it: memory over time, the top processes, every event. Only as the\n"
+    "first argument: `jeinit -- report` runs a program named report.\n"
     "\n"
     "Environment: TINI_SUBREAPER, TINI_KILL_PROCESS_GROUP, TINI_VERBOSITY and the\n"
     "JEINIT_* variables named in jeinit(1). Flags win over the environment.\n";
@@ -459,6 +466,8 @@ int main(int argc, char *argv[])
         return print_stdout("jeinit " JEINIT_VERSION "\n");
     case MODE_LICENSE:
         return print_stdout(license_text);
+    case MODE_REPORT:
+        return plotcmd_run(cfg.report_log);
     default:
         break;
     }
