@@ -5,12 +5,20 @@ CC      ?= cc
 PREFIX  ?= /usr/local
 DESTDIR ?=
 BUILD   ?= build
+STRIP   ?= strip
+# The version (--version, the start line, the .deb, the images):
+# packaging/version.sh, from `git describe`; `make release VERSION=x.y.z`.
+ifeq ($(origin VERSION),undefined)
+VERSION := $(shell packaging/version.sh)
+endif
+# make release: no path of the tree in the binaries (-ffile-prefix-map)
+REPRO_CFLAGS ?=
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-missing-field-initializers
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
-              -Isrc -MMD -MP $(CFLAGS)
+              -Isrc -MMD -MP $(CFLAGS) $(REPRO_CFLAGS)
 # yajl and libcgroup are linked in even in the dynamic build: PID 1 then
 # loads nothing but libc (faster start, smaller RSS, one file to copy).
 LDLIBS_DYN    := -l:libyajl_s.a -l:libcgroup.a -lpthread
@@ -56,9 +64,19 @@ help:
 	@echo "make deps       apt-get the build and test dependencies"
 	@echo "make containers rootful podman and a Debian base image, for the container tier"
 	@echo "make install    PREFIX=$(PREFIX)"
+	@echo "make release    VERSION=x.y.z: x86_64 and aarch64 binaries, .debs, SHA256SUMS"
+	@echo "make release-deps  the cross toolchain, arm64 libraries and qemu-user for it"
 
 $(BUILD)/%.o: src/%.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# The version reaches the two files that print it; they are rebuilt when it
+# changes (the stamp is rewritten only then).
+$(BUILD)/jeinit.o $(BUILD)/inspect.o: ALL_CFLAGS += -DJEINIT_VERSION='"$(VERSION)"'
+$(BUILD)/jeinit.o $(BUILD)/inspect.o: $(BUILD)/version.stamp
+$(BUILD)/version.stamp: FORCE | $(BUILD)
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' >$@
+.PHONY: FORCE
 
 $(BUILD):
 	mkdir -p $@ $@/static $@/unit $@/fuzz
@@ -74,7 +92,7 @@ $(BUILD)/static/jeinit: $(CORE_OBJS) $(MAIN_OBJ)
 		{ cat $@.log; exit 1; }
 	@grep -v -e "statically linked applications requires" -e "in function .cgroup_" \
 		-e "in function .config_" $@.log || true
-	strip --strip-unneeded $@
+	$(STRIP) --strip-unneeded $@
 
 # C unit tests of the pure modules, linked with the pure modules only
 # (test_proctree also with proctree.c, whose descendant walk is pure).
@@ -147,6 +165,18 @@ install: all
 	install -D -m 0644 $(BUILD)/libjemalloc.so.2 $(DESTDIR)$(PREFIX)/lib/jeinit/libjemalloc.so.2
 	install -D -m 0644 src/jeinit.1 $(DESTDIR)$(PREFIX)/share/man/man1/jeinit.1
 
+# Release artefacts in $(RELEASE_DIR) for each of RELEASE_ARCHES: the static
+# jeinit, the agent and jeinit's own jemalloc (a tarball, and jeinit alone),
+# a .deb, SHA256SUMS; cross-built with Debian's toolchain, reproducible
+# (SOURCE_DATE_EPOCH from the commit). See packaging/release.sh.
+RELEASE_DIR    ?= $(BUILD)/release
+RELEASE_ARCHES ?= x86_64 aarch64
+release:
+	packaging/release.sh $(RELEASE_DIR) '$(VERSION)' $(RELEASE_ARCHES)
+release-deps:
+	packaging/deps.sh
+.PHONY: release release-deps
+
 clean:
 	rm -rf build build-san
 
@@ -178,7 +208,7 @@ helpers: $(HELPERS:%=$(BUILD)/helpers/%) $(BUILD)/helpers/libbumpalloc.so
 # The agent lives in the program's processes: position independent, nothing
 # exported but its constructor, no yajl or libcgroup.
 AGENT_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden -Isrc -O2 -g \
-                -fstack-protector-strong -D_FORTIFY_SOURCE=2
+                -fstack-protector-strong -D_FORTIFY_SOURCE=2 $(REPRO_CFLAGS)
 $(BUILD)/libjeinit-agent.so: src/agent/agent.c src/agent/proto.h | $(BUILD)
 	$(CC) $(AGENT_CFLAGS) -shared -Wl,-z,defs -Wl,-z,now -o $@ src/agent/agent.c -pthread
 

@@ -463,7 +463,7 @@ int main(int argc, char *argv[])
     case MODE_HELP:
         return print_stdout(usage_text);
     case MODE_VERSION:
-        return print_stdout("jeinit " JEINIT_VERSION "\n");
+        return print_stdout("jeinit " JEINIT_VERSION " " JEINIT_ARCH "\n");
     case MODE_LICENSE:
         return print_stdout(license_text);
     case MODE_REPORT:

@@ -16,6 +16,14 @@
 # The source comes from the Debian archive (apt-get source: checked against
 # the signed Sources index) into JEINIT_CACHE (default ~/.cache/jeinit), and
 # is fetched once. Needs a deb-src entry (tests/deps.sh adds one).
+#
+# Cross-building (make release): CC=aarch64-linux-gnu-gcc
+# JEMALLOC_HOST=aarch64-linux-gnu (STRIP defaults to the host's strip).
+# Reproducible: no path of the build or the cache in the library
+# (-ffile-prefix-map), so that the same inputs give the same bytes; the
+# library is kept in JEINIT_CACHE/lib/KEY, KEY a hash of those inputs (this
+# script, libc_only.c, the compiler and linker versions, the target), and
+# reused by any build directory (JEINIT_JEMALLOC_REBUILD=1 builds it anew).
 set -euo pipefail
 # jemalloc gets its own flags (configure's -O3 and the ones below), never a
 # caller's: make sanitize's -fsanitize would not link into a preloadable library
@@ -28,6 +36,7 @@ cache=${JEINIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/jeinit}
 version=5.3.0
 debver=${JEMALLOC_DEBIAN_VERSION:-5.3.0-1}
 cc=${CC:-cc}
+strip=${STRIP:-${JEMALLOC_HOST:+$JEMALLOC_HOST-}strip}
 jobs=$(nproc 2>/dev/null || echo 2)
 
 src=$cache/jemalloc-$version
@@ -49,27 +58,45 @@ case $arch in
     x86_64-* | i?86-*) lg_page=12 ;;
     *) lg_page=16 ;;
 esac
+
+# the inputs that decide the library's bytes
+key=$( (cat "$0" "$here/libc_only.c" && echo "$debver $arch $lg_page" &&
+    $cc --version && $($cc -print-prog-name=ld) --version && $strip --version) |
+    sha256sum | cut -c1-16)
+cached=$cache/lib/$arch-$key/libjemalloc.so.2
 work=$out/jemalloc-build
-mkdir -p "$work"
-$cc -O2 -g -fPIC -fvisibility=hidden -D_GNU_SOURCE -Wall -Wextra -Werror \
-    -c "$here/libc_only.c" -o "$work/libc_only.o"
-if [ ! -f "$work/Makefile" ]; then
-    (cd "$work" && CC=$cc "$src/configure" --disable-cxx --enable-prof --disable-doc \
-        --with-lg-page=$lg_page --with-lg-hugepage=21 \
-        --with-version="$version-0-g54eaed1d8b56b1aa528be3bdd1877e59c56fa90c" \
-        ${JEMALLOC_HOST:+--host=$JEMALLOC_HOST} >configure.log 2>&1) || {
-        tail -20 "$work/configure.log" >&2
+if [ -f "$cached" ] && [ -z "${JEINIT_JEMALLOC_REBUILD:-}" ]; then
+    cp "$cached" "$out/libjemalloc.so.2.tmp" && mv "$out/libjemalloc.so.2.tmp" "$out/libjemalloc.so.2"
+    reused=" (from $cached)"
+else
+    mkdir -p "$work"
+    $cc -O2 -g -fPIC -fvisibility=hidden -D_GNU_SOURCE -Wall -Wextra -Werror \
+        -ffile-prefix-map="$here"=src/jemalloc -c "$here/libc_only.c" -o "$work/libc_only.o"
+    if [ ! -f "$work/Makefile" ]; then
+        (cd "$work" && CC=$cc "$src/configure" --disable-cxx --enable-prof --disable-doc \
+            --with-lg-page=$lg_page --with-lg-hugepage=21 \
+            --with-version="$version-0-g54eaed1d8b56b1aa528be3bdd1877e59c56fa90c" \
+            ${JEMALLOC_HOST:+--host=$JEMALLOC_HOST --build=$(uname -m)-linux-gnu} >configure.log 2>&1) || {
+            tail -20 "$work/configure.log" >&2
+            exit 1
+        }
+    fi
+    # LIBS without -lm: libc_only.o has what jemalloc took from libm
+    rm -f "$work/lib/libjemalloc.so.2" # relinked with this libc_only.o
+    make -C "$work" -j"$jobs" -s lib/libjemalloc.so.2 LIBS="-pthread" \
+        EXTRA_CFLAGS="-ffile-prefix-map=$work=jemalloc-build -ffile-prefix-map=$src=jemalloc-$version" \
+        EXTRA_LDFLAGS="$work/libc_only.o -static-libgcc -Wl,--as-needed -Wl,-z,now" >"$work/make.log" 2>&1 || {
+        tail -20 "$work/make.log" >&2
         exit 1
     }
+    grep -q "define JEMALLOC_PROF " "$work/include/jemalloc/internal/jemalloc_internal_defs.h" || {
+        echo "jemalloc: built without profiling" >&2
+        exit 1
+    }
+    $strip --strip-unneeded -o "$out/libjemalloc.so.2" "$work/lib/libjemalloc.so.2"
+    mkdir -p "${cached%/*}" && cp "$out/libjemalloc.so.2" "$cached.tmp" && mv "$cached.tmp" "$cached"
+    reused=""
 fi
-# LIBS without -lm: libc_only.o has what jemalloc took from libm
-rm -f "$work/lib/libjemalloc.so.2" # relinked with this libc_only.o
-make -C "$work" -j"$jobs" -s lib/libjemalloc.so.2 LIBS="-pthread" \
-    EXTRA_LDFLAGS="$work/libc_only.o -static-libgcc -Wl,--as-needed -Wl,-z,now" >"$work/make.log" 2>&1 || {
-    tail -20 "$work/make.log" >&2
-    exit 1
-}
-strip --strip-unneeded -o "$out/libjemalloc.so.2" "$work/lib/libjemalloc.so.2"
 
 # what it must be: libc alone, profiling built in, no libstdc++/libm/libgcc_s
 needed=$(LC_ALL=C readelf -d "$out/libjemalloc.so.2" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
@@ -81,8 +108,4 @@ if [ -z "${JEMALLOC_HOST:-}" ] && ! LD_BIND_NOW=1 LD_PRELOAD="$out/libjemalloc.s
     echo "jemalloc: $out/libjemalloc.so.2 does not load (a symbol from a library it does not need?)" >&2
     exit 1
 fi
-grep -q "define JEMALLOC_PROF " "$work/include/jemalloc/internal/jemalloc_internal_defs.h" || {
-    echo "jemalloc: built without profiling" >&2
-    exit 1
-}
-echo "jemalloc: $out/libjemalloc.so.2 ($version, C only, prof, needs libc.so.6 alone)"
+echo "jemalloc: $out/libjemalloc.so.2 ($version for $arch, C only, prof, needs libc.so.6 alone)$reused"

@@ -76,7 +76,9 @@ setup() {
     [[ $output == *"Usage: jeinit"* ]]
     run "$JEINIT" --version
     [ "$status" -eq 0 ]
-    [[ $output =~ ^jeinit\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
+    # the version (packaging/version.sh) and the architecture it was built for
+    [[ $output =~ ^jeinit\ [0-9]+\.[0-9]+\.[0-9]+[-+.~0-9A-Za-z]*\ ([a-z0-9_]+)$ ]]
+    [ "${BASH_REMATCH[1]}" = "$(uname -m)" ]
     run "$JEINIT" -l
     [ "$status" -eq 0 ]
     [[ $output == *"MIT License"* ]]
