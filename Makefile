@@ -217,7 +217,7 @@ $(BUILD)/libjeinit-agent.so: src/agent/agent.c src/agent/proto.h | $(BUILD)
 # dependency. See src/jemalloc/build.sh; the source is fetched once, into
 # JEINIT_CACHE (~/.cache/jeinit).
 jemalloc: $(BUILD)/libjemalloc.so.2
-$(BUILD)/libjemalloc.so.2: src/jemalloc/build.sh src/jemalloc/libc_only.c | $(BUILD)
+$(BUILD)/libjemalloc.so.2: src/jemalloc/build.sh src/jemalloc/libc_only.c src/jemalloc/hook_entry.c | $(BUILD)
 	src/jemalloc/build.sh $(BUILD)
 
 # The fragmentation workload (examples/fragmentation/), used by the demo and

@@ -48,6 +48,12 @@
 typedef int (*mallctl_fn)(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen);
 typedef struct mallinfo2 (*mallinfo2_fn)(void);
 
+/* jeinit's own jemalloc exports these (src/jemalloc/hook_entry.c): the same
+ * hook without mallctl, whose first call initialises jemalloc's statistics
+ * in every process, 30 page faults of an exec. Weak: NULL with any other. */
+extern void *jeinit_hook_install(void *hooks) __attribute__((weak, visibility("default")));
+extern void jeinit_hook_remove(void *handle) __attribute__((weak, visibility("default")));
+
 struct fd_id {
     int fd;
     dev_t dev;
@@ -376,7 +382,9 @@ static void remove_hook(void)
     (void)pthread_mutex_lock(&A.hook_lock);
     h = A.hook;
     A.hook = NULL;
-    if (h)
+    if (h && jeinit_hook_remove)
+        jeinit_hook_remove(h);
+    else if (h)
         (void)A.mallctl("experimental.hooks.remove", NULL, NULL, &h, sizeof(h));
     (void)pthread_mutex_unlock(&A.hook_lock);
 }
@@ -507,7 +515,11 @@ static bool install_hook(void)
     void *h = NULL;
     size_t len = sizeof(h);
 
-    if (A.mallctl("experimental.hooks.install", &h, &len, &hooks, sizeof(hooks)) != 0 || !h)
+    if (jeinit_hook_install)
+        h = jeinit_hook_install(&hooks);
+    else if (A.mallctl("experimental.hooks.install", &h, &len, &hooks, sizeof(hooks)) != 0)
+        h = NULL;
+    if (!h)
         return false;
     A.hook = h;
     return true;
