@@ -31,6 +31,8 @@ CORE := util parse config json log signals spawn loop proctree supervisor cgroup
         cgroup_usage cgroup_find cgroup_procs fds memlock memlock_plan
 # What the program's loader would refuse to preload (ldso.c, over elfver.c).
 CORE += elfver ldso
+# When a memory line is written, and how many processes fit in one.
+CORE += logpolicy
 # `jeinit report`: the log read back (plot.c), drawn (svg.c), the command.
 CORE += plot svg plotcmd
 CORE_OBJS   := $(CORE:%=$(BUILD)/%.o)
@@ -40,6 +42,7 @@ CORE_OBJS   := $(CORE:%=$(BUILD)/%.o)
 PURE := util scan parse config json warnings policy malloc_conf envplan elfscan tuning diagnosis \
         cgroup_parse cgroup_procs procfs_parse report agentstats memlock_plan
 PURE += elfver
+PURE += logpolicy
 PURE += plot svg
 PURE_OBJS := $(PURE:%=$(BUILD)/%.o)
 MAIN_OBJ    := $(BUILD)/jeinit.o

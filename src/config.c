@@ -20,6 +20,11 @@
 #define MAX_VERBOSITY       10
 #define MAX_WORKERS         4096
 
+/* the log budget (README: the log and its budget) */
+#define DEFAULT_HEARTBEAT_MS  600000
+#define DEFAULT_LOG_PROCESSES 3
+#define MAX_LOG_PROCESSES     256
+
 const char *env_lookup(char *const envp[], const char *name)
 {
     size_t n = strlen(name);
@@ -104,6 +109,7 @@ enum kind {
     K_WORKERS,
     K_LOG_FORMAT,
     K_PROFILE,
+    K_LOG_PROCESSES, /* unsigned, or LOG_PROCESSES_ALL */
 };
 
 static const struct setting {
@@ -133,6 +139,8 @@ static const struct setting {
     {"interval", "JEINIT_INTERVAL", AT(interval_ms), K_INTERVAL, false},
     {"purge-at", "JEINIT_PURGE_AT", AT(purge_at_percent), K_PERCENT, false},
     {"pressure-threshold", "JEINIT_PRESSURE_THRESHOLD", AT(pressure_percent), K_PERCENT, false},
+    {"heartbeat", "JEINIT_HEARTBEAT", AT(heartbeat_ms), K_DURATION, false},
+    {"log-processes", "JEINIT_LOG_PROCESSES", AT(log_processes), K_LOG_PROCESSES, false},
 #undef AT
 };
 
@@ -150,6 +158,15 @@ static int set_value(struct config *cfg, const struct setting *s, const char *v,
     case K_DURATION:
         if (parse_duration_ms(v, (int64_t *)field) < 0)
             return reject(why, whysz, "expected seconds, e.g. 10 or 2.5");
+        return 0;
+    case K_LOG_PROCESSES:
+        if (strcmp(v, "all") == 0) {
+            *(unsigned *)field = LOG_PROCESSES_ALL;
+            return 0;
+        }
+        if (parse_int_range(v, 0, MAX_LOG_PROCESSES, &n) < 0)
+            return reject(why, whysz, "expected a count 0-%d or all", MAX_LOG_PROCESSES);
+        *(unsigned *)field = (unsigned)n;
         return 0;
     case K_INTERVAL:
         if (parse_duration_ms(v, &n) < 0 || (n != 0 && n < 100))
@@ -386,6 +403,8 @@ static void set_defaults(struct config *cfg)
     cfg->interval_ms = DEFAULT_INTERVAL_MS;
     cfg->purge_at_percent = DEFAULT_PURGE_AT;
     cfg->pressure_percent = DEFAULT_PRESSURE;
+    cfg->heartbeat_ms = DEFAULT_HEARTBEAT_MS;
+    cfg->log_processes = DEFAULT_LOG_PROCESSES;
 }
 
 static int parse_args(int argc, char *const argv[], struct config *cfg, struct config_error *err)

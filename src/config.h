@@ -63,6 +63,8 @@ struct config {
     int64_t interval_ms;       /* --interval, JEINIT_INTERVAL; 0 disables */
     unsigned purge_at_percent; /* --purge-at, JEINIT_PURGE_AT; default 90 */
     unsigned pressure_percent; /* --pressure-threshold, JEINIT_PRESSURE_THRESHOLD */
+    int64_t heartbeat_ms;      /* --heartbeat, JEINIT_HEARTBEAT; 0: a memory line every interval */
+    unsigned log_processes;    /* --log-processes, JEINIT_LOG_PROCESSES: listed in a memory line */
 
     /* the program: points into argv */
     char *const *child_argv;
@@ -71,6 +73,9 @@ struct config {
     /* warnings for the caller to log once logging is up */
     struct warnings warnings;
 };
+
+/* --log-processes all: every process, one memory_process line each */
+#define LOG_PROCESSES_ALL 0xffffffffu
 
 struct config_error {
     int exit_code; /* 1, as tini, for every bad input */

@@ -76,6 +76,10 @@ static const char usage_text[] =
     "  --interval SECONDS    memory report interval, 0 disables (10)\n"
     "  --purge-at PERCENT    ask allocators to purge above this share of the limit (90)\n"
     "  --pressure-threshold PERCENT  memory pressure (PSI some avg10) that counts as high (20)\n"
+    "  --heartbeat SECONDS   a memory line this often when nothing changed; 0: every\n"
+    "                        interval (600)\n"
+    "  --log-processes N|all processes detailed in a memory line, the largest (3); all:\n"
+    "                        a memory_process line each\n"
     "\n"
     "jeinit report [LOG] reads a jeinit log (a file, or stdin) and writes an SVG\n"
     "picture of it: memory over time, the top processes, every event. Only as the\n"
@@ -233,17 +237,28 @@ static int inspect(const struct config *cfg)
     return r == 0 ? 0 : 1;
 }
 
+/* The start line's argv: its strings, while they leave room for the rest of
+ * the line (limits, allocator: about 1.5 KB); then how many were left out. */
+#define START_ARGV_ROOM 2048
+
 static void log_start(const struct config *cfg, const struct supervised *prog)
 {
     struct jw *w = log_report(LOG_INFO, "start");
+    char msg[160];
+    int shown = 0;
 
+    (void)str_printf(msg, sizeof(msg), "started %.96s as pid %d", cfg->child_argv[0],
+                     (int)prog->pid);
+    jw_str(w, "msg", msg);
     jw_str(w, "version", JEINIT_VERSION);
     jw_i64(w, "pid", getpid());
     jw_i64(w, "child_pid", prog->pid);
     jw_array_open(w, "argv");
-    for (int i = 0; i < cfg->child_argc; i++)
-        jw_str(w, NULL, cfg->child_argv[i]);
+    while (shown < cfg->child_argc && (shown == 0 || log_room(w) > START_ARGV_ROOM))
+        jw_str(w, NULL, cfg->child_argv[shown++]);
     jw_array_close(w);
+    if (shown < cfg->child_argc)
+        jw_i64(w, "argv_omitted", cfg->child_argc - shown);
     jw_bool(w, "subreaper", prog->subreaper);
     jw_double(w, "grace_s", (double)cfg->grace_ms / 1000.0, 1);
     jw_map_open(w, "cgroup");
@@ -260,7 +275,17 @@ static void log_exit(const struct supervisor *s, int code)
 {
     struct jw *w = log_report(LOG_INFO, "exit");
     int st = s->child_status;
+    double runtime = (double)(now_mono_ms() - s->started_ms) / 1000.0;
+    char msg[128];
 
+    if (WIFSIGNALED(st))
+        (void)str_printf(msg, sizeof(msg), "program killed by %s after %.1f s, exit code %d",
+                         signal_name(WTERMSIG(st)) ? signal_name(WTERMSIG(st)) : "a signal",
+                         runtime, code);
+    else
+        (void)str_printf(msg, sizeof(msg), "program exited with %d after %.1f s, exit code %d",
+                         WEXITSTATUS(st), runtime, code);
+    jw_str(w, "msg", msg);
     jw_i64(w, "code", code);
     if (WIFSIGNALED(st)) {
         jw_str(w, "signal", signal_name(WTERMSIG(st)));
@@ -268,7 +293,7 @@ static void log_exit(const struct supervisor *s, int code)
     } else {
         jw_i64(w, "status", WEXITSTATUS(st));
     }
-    jw_double(w, "runtime_s", (double)(now_mono_ms() - s->started_ms) / 1000.0, 3);
+    jw_double(w, "runtime_s", runtime, 3);
     jw_u64(w, "reaped", s->reaped_others);
     jw_map_open(w, "forwarded");
     for (size_t sig = 1; sig < ARRAY_SIZE(s->forwarded); sig++) {

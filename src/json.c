@@ -67,14 +67,30 @@ static size_t utf8_seq_len(const unsigned char *s, size_t avail)
     return n;
 }
 
-/* Copies at most JW_STR_MAX - 1 bytes of valid UTF-8 into out. */
-static size_t utf8_clean(const char *in, size_t len, char *out)
+/* Bytes c takes once escaped by yajl. */
+static size_t escaped_len(unsigned char c)
+{
+    if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t')
+        return 2;
+    return c < 0x20 ? 6 : 1;
+}
+
+/* Copies valid UTF-8 into out (JW_STR_MAX bytes), whole sequences only, as
+ * long as the escaped length stays within max; *cut tells whether some of
+ * the input was left out. */
+static size_t utf8_clean(const char *in, size_t len, char *out, size_t max, bool *cut)
 {
     const unsigned char *s = (const unsigned char *)in;
-    size_t i = 0, o = 0;
+    size_t i = 0, o = 0, esc = 0;
 
+    if (max == 0 || max > JW_STR_MAX - 4)
+        max = JW_STR_MAX - 4;
     while (i < len && o < JW_STR_MAX - 4) {
         size_t n = utf8_seq_len(s + i, len - i);
+        size_t e = n == 1 ? escaped_len(s[i]) : n ? n : 1;
+        if (esc + e > max)
+            break;
+        esc += e;
         if (n == 0) {
             out[o++] = '?';
             i++;
@@ -84,8 +100,22 @@ static size_t utf8_clean(const char *in, size_t len, char *out)
         o += n;
         i += n;
     }
+    *cut = i < len;
     out[o] = '\0';
     return o;
+}
+
+size_t jw_len(const struct jw *w)
+{
+    const unsigned char *buf;
+    size_t len = 0;
+
+    if (!w)
+        return 0;
+    if (!w->text || w->depth > 0)
+        if (yajl_gen_get_buf(w->g, &buf, &len) != yajl_gen_status_ok)
+            len = 0;
+    return len + (w->text ? w->text_len : 0);
 }
 
 static bool text_top(const struct jw *w)
@@ -123,6 +153,7 @@ void jw_strn(struct jw *w, const char *key, const char *value, size_t len)
 {
     char clean[JW_STR_MAX];
     size_t n;
+    bool cut;
 
     if (!w)
         return;
@@ -130,9 +161,21 @@ void jw_strn(struct jw *w, const char *key, const char *value, size_t len)
         jw_null(w, key);
         return;
     }
-    n = utf8_clean(value, len, clean);
+    /* a cut string ends in "..." and the line says it was truncated */
+    n = utf8_clean(value, len, clean, w->str_max > 3 ? w->str_max - 3 : w->str_max, &cut);
+    if (cut) {
+        memcpy(clean + n, "...", 4);
+        n += 3;
+        w->truncated = true;
+    }
+    if (w->depth == 0 && key && strcmp(key, "msg") == 0)
+        w->has_msg = true;
     if (text_top(w) && key && strcmp(key, "msg") == 0) {
-        /* people read the message first: "... event: message k=v" */
+        /* people read the message first: "... event: message k=v"; a
+         * control character would break the line */
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)clean[i] < 0x20)
+                clean[i] = ' ';
         jw_text_append(w, ": ", 2);
         jw_text_append(w, clean, n);
         return;

@@ -19,7 +19,9 @@ struct jw {
     int depth;      /* 0: top level of the object being written */
     char *text_buf; /* text mode: the line so far */
     size_t text_len, text_cap;
-    bool truncated; /* text mode: something did not fit */
+    bool truncated; /* something did not fit: text mode's line, or a string cut at str_max */
+    bool has_msg;   /* a top-level "msg" was written */
+    size_t str_max; /* strings cut to this many bytes as written (escapes counted); 0: 4 KiB */
 };
 
 /* JSON mode: the caller owns g (made with jw_gen_new). Text mode also needs
@@ -39,6 +41,9 @@ void jw_map_open(struct jw *w, const char *key);
 void jw_map_close(struct jw *w);
 void jw_array_open(struct jw *w, const char *key);
 void jw_array_close(struct jw *w);
+
+/* Bytes written so far (text mode: the line and any open nested value). */
+size_t jw_len(const struct jw *w);
 
 /* Appends raw text to a text-mode line (bounded; sets truncated). */
 void jw_text_append(struct jw *w, const char *s, size_t len);

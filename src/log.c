@@ -15,7 +15,13 @@
 #include "util.h"
 
 #define LOG_QUEUE_SIZE ((size_t)256 * 1024)
-#define LOG_LINE_MAX   ((size_t)64 * 1024)
+/* A line and its newline: PIPE_BUF, so that one write() into the pipe that
+ * jeinit shares with the program is atomic. */
+#define LOG_LINE_MAX ((size_t)4096)
+/* Any one string of a line, escapes counted: room for the rest of the line. */
+#define LOG_STR_MAX ((size_t)1024)
+/* Text mode: what a cut line ends with (" truncated=true"). */
+#define LOG_TEXT_TAIL ((size_t)32)
 
 enum out_kind {
     OUT_NONE,     /* closed or unusable: silent */
@@ -35,7 +41,12 @@ static struct {
     yajl_gen gen;
     struct jw w;
     bool building;
+    const char *event; /* the line being built's */
+    char ts[40];
+    enum log_level level;
     uint64_t dropped, dropped_reported;
+    uint64_t truncated; /* lines cut to fit LOG_LINE_MAX */
+    size_t longest;     /* the longest line written, newline included */
     size_t qlen;
     char text[LOG_LINE_MAX];
     char queue[LOG_QUEUE_SIZE];
@@ -127,15 +138,19 @@ static struct jw *begin(enum log_level level, const char *event)
     if (!L.ready || L.kind == OUT_NONE || L.building)
         return NULL;
     L.building = true;
+    L.event = event;
+    L.level = level;
     format_ts(ts, sizeof(ts));
+    (void)str_copy(L.ts, sizeof(L.ts), ts);
     yajl_gen_reset(L.gen, NULL);
     yajl_gen_clear(L.gen);
     memset(w, 0, sizeof(*w));
     w->g = L.gen;
+    w->str_max = LOG_STR_MAX;
     if (L.format == LOG_FORMAT_TEXT) {
         w->text = true;
         w->text_buf = L.text;
-        w->text_cap = sizeof(L.text);
+        w->text_cap = sizeof(L.text) - LOG_TEXT_TAIL;
         jw_text_append(w, ts, strlen(ts));
         jw_text_append(w, " ", 1);
         jw_text_append(w, level_names[level], strlen(level_names[level]));
@@ -172,6 +187,70 @@ static void enqueue(const char *line, size_t len)
     L.qlen += len + 1;
 }
 
+/* What a line without a "msg" of its own says: a plain sentence per event,
+ * so that a log viewer that shows msg shows something for every line. */
+static const char *default_msg(const char *event)
+{
+    static const struct {
+        const char *event, *msg;
+    } table[] = {
+        {"start", "jeinit started the program"},
+        {"exit", "jeinit is exiting"},
+        {"signal", "signal forwarded to the program"},
+        {"terminate", "SIGTERM sent to the processes left"},
+        {"kill", "SIGKILL sent to the processes left"},
+        {"child_exit", "the program exited"},
+        {"reaped", "reaped a process"},
+        {"purge", "the allocators were asked to release free memory"},
+        {"pressure", "memory pressure changed"},
+        {"exec_failed", "the program could not be started"},
+        {"log_dropped", "log lines were dropped"},
+    };
+
+    for (size_t i = 0; i < ARRAY_SIZE(table); i++)
+        if (strcmp(table[i].event, event) == 0)
+            return table[i].msg;
+    return event;
+}
+
+/* len, less a UTF-8 sequence cut short at the end of s. */
+static size_t utf8_whole(const char *s, size_t len)
+{
+    size_t back = 0;
+
+    while (back < 3 && back < len && ((unsigned char)s[len - 1 - back] & 0xc0) == 0x80)
+        back++;
+    if (back < len) {
+        unsigned char lead = (unsigned char)s[len - 1 - back];
+        size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+        if (need > back + 1)
+            return len - 1 - back;
+    }
+    return len;
+}
+
+/* A JSON line that came out over LOG_LINE_MAX all the same (many long
+ * strings): what it was about, and that its fields were left out. */
+static void enqueue_oversized(size_t len)
+{
+    char line[512];
+    int n = snprintf(line, sizeof(line),
+                     "{\"ts\":\"%s\",\"level\":\"%s\",\"event\":\"%s\",\"msg\":\"%s line of %zu "
+                     "bytes cut: its fields are left out\",\"truncated\":true}",
+                     L.ts, level_names[L.level], L.event, L.event, len);
+
+    if (n > 0 && (size_t)n < sizeof(line))
+        enqueue(line, (size_t)n);
+    else
+        L.dropped++;
+}
+
+static void note_length(size_t len)
+{
+    if (len + 1 > L.longest)
+        L.longest = len + 1;
+}
+
 void log_end(struct jw *w)
 {
     const unsigned char *buf;
@@ -181,17 +260,36 @@ void log_end(struct jw *w)
         return;
     while (w->depth > 0)
         jw_map_close(w);
+    if (!w->has_msg)
+        jw_str(w, "msg", default_msg(L.event));
     if (w->text) {
-        enqueue(L.text, w->text_len);
+        len = w->text_len;
+        if (w->truncated) {
+            static const char tail[] = " truncated=true";
+            len = utf8_whole(L.text, len);
+            memcpy(L.text + len, tail, sizeof(tail) - 1);
+            len += sizeof(tail) - 1;
+            L.truncated++;
+        }
+        note_length(len);
+        enqueue(L.text, len);
     } else {
+        if (w->truncated) {
+            jw_bool(w, "truncated", true);
+            L.truncated++;
+        }
         (void)yajl_gen_map_close(L.gen);
-        if (yajl_gen_get_buf(L.gen, &buf, &len) == yajl_gen_status_ok && len <= LOG_LINE_MAX)
-            enqueue((const char *)buf, len);
-        else
+        if (yajl_gen_get_buf(L.gen, &buf, &len) != yajl_gen_status_ok) {
             L.dropped++;
+        } else if (len + 1 > LOG_LINE_MAX) {
+            L.truncated++;
+            enqueue_oversized(len);
+        } else {
+            note_length(len);
+            enqueue((const char *)buf, len);
+        }
     }
-    /* A large line leaves a large buffer behind; yajl keeps it, bounded by
-     * LOG_LINE_MAX plus one line's overshoot. */
+    /* yajl keeps its buffer: at most one line's worth */
     yajl_gen_reset(L.gen, NULL);
     yajl_gen_clear(L.gen);
     L.building = false;
@@ -248,10 +346,10 @@ static void report_drops(void)
         len = snprintf(line, sizeof(line), "%s warn log_dropped count=%llu", ts,
                        (unsigned long long)n);
     else
-        len =
-            snprintf(line, sizeof(line),
-                     "{\"ts\":\"%s\",\"level\":\"warn\",\"event\":\"log_dropped\",\"count\":%llu}",
-                     ts, (unsigned long long)n);
+        len = snprintf(line, sizeof(line),
+                       "{\"ts\":\"%s\",\"level\":\"warn\",\"event\":\"log_dropped\",\"msg\":\"%llu "
+                       "log lines dropped: the output was full or gone\",\"count\":%llu}",
+                       ts, (unsigned long long)n, (unsigned long long)n);
     if (len > 0 && (size_t)len + 1 <= sizeof(L.queue) - L.qlen) {
         enqueue(line, (size_t)len);
         L.dropped_reported = L.dropped;
@@ -321,4 +419,21 @@ void log_drain(int timeout_ms)
 uint64_t log_dropped(void)
 {
     return L.dropped;
+}
+
+uint64_t log_truncated(void)
+{
+    return L.truncated;
+}
+
+size_t log_longest(void)
+{
+    return L.longest;
+}
+
+size_t log_room(const struct jw *w)
+{
+    size_t used = jw_len(w);
+
+    return w && used + 1 < LOG_LINE_MAX ? LOG_LINE_MAX - 1 - used : 0;
 }

@@ -1,5 +1,10 @@
 /* log.h - jeinit's log: one line per event on stderr, JSON or text.
  *
+ * Every line is at most 4,096 bytes (PIPE_BUF) with its newline and goes out
+ * in one write(): a string is cut at 1 KiB (whole UTF-8 sequences, ending in
+ * "..."), and a line that was cut says "truncated": true. Every line has a
+ * "msg": its writer's, or a plain sentence for its event.
+ *
  * PID 1 must never block or die on its own log: lines are built in a bounded
  * buffer and queued; the queue is written without blocking (a private
  * non-blocking open of the same pipe or tty, MSG_DONTWAIT on sockets) and
@@ -50,5 +55,13 @@ void log_drain(int timeout_ms);
 
 /* Lines dropped since start (queue full or output gone). */
 uint64_t log_dropped(void);
+/* Lines cut to fit LOG_LINE_MAX since start, and the longest line written
+ * (its newline included). */
+uint64_t log_truncated(void);
+size_t log_longest(void);
+/* Bytes still free in the line being built before it reaches the limit
+ * (4,096 bytes with its newline); 0 for NULL. Writers of lists stop when a
+ * next entry would not fit, and say how many they left out. */
+size_t log_room(const struct jw *w);
 
 #endif

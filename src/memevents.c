@@ -9,6 +9,7 @@
 #include "log.h"
 #include "monitor.h"
 #include "procfs_parse.h"
+#include "report.h"
 #include "util.h"
 
 /* Exited: reaped (no such process) or a zombie. */
@@ -25,13 +26,27 @@ static bool process_gone(pid_t pid)
     return proc_parse_stat(buf, (size_t)len, &st) == 0 && st.state == 'Z';
 }
 
+/* What a gone process's entry takes at most (pid, a comm of 15 bytes
+ * escaped, 20 digits of RSS, the keys): the list stops short of the limit. */
+#define GONE_ENTRY_MAX 160
+
 static void postmortem(struct monitor *m, uint64_t count)
 {
     struct jw *w = log_report(LOG_ERROR, "oom_kill");
-    size_t first = m->wlen > 6 ? m->wlen - 6 : 0;
+    size_t first = m->wlen > 6 ? m->wlen - 6 : 0, omitted = 0;
     int64_t now = now_mono_ms();
+    char msg[128], usage[24];
 
     m->oom_kills += count;
+    report_human_bytes(m->usage.current == UINT64_MAX ? 0 : m->usage.current, usage, sizeof(usage));
+    if (m->killed_pid && now - m->killed_ms < 5000)
+        (void)str_printf(msg, sizeof(msg), "OOM kill: %s (pid %d) killed at %s, %s before",
+                         m->killed_comm[0] ? m->killed_comm : "a process", (int)m->killed_pid,
+                         usage, diag_state_name(m->oom_diag.state));
+    else
+        (void)str_printf(msg, sizeof(msg), "OOM kill: %llu process(es) killed at %s, %s before",
+                         (unsigned long long)count, usage, diag_state_name(m->oom_diag.state));
+    jw_str(w, "msg", msg);
     jw_u64(w, "count", count);
     jw_u64(w, "total", m->oom_kills);
     jw_u64(w, "limit_bytes", m->lim->memory_limit);
@@ -44,21 +59,6 @@ static void postmortem(struct monitor *m, uint64_t count)
         jw_str(w, "comm", m->killed_comm[0] ? m->killed_comm : NULL);
         jw_map_close(w);
     }
-    /* the OOM killer takes the largest: the processes of the sample before
-     * the kill that are gone now name the victim when its parent, not
-     * jeinit, reaped it */
-    jw_array_open(w, "gone_since_last_sample");
-    for (size_t i = 0; i < m->noom_procs; i++) {
-        const struct proc_sample *p = &m->oom_procs[i];
-        if (!process_gone(p->pid))
-            continue;
-        jw_map_open(w, NULL);
-        jw_i64(w, "pid", p->pid);
-        jw_str(w, "comm", p->comm);
-        jw_u64_or_null(w, "rss_bytes", p->rss);
-        jw_map_close(w);
-    }
-    jw_array_close(w);
     if (m->noom_procs > 0) {
         const struct proc_sample *p = &m->oom_procs[0];
         jw_map_open(w, "largest");
@@ -86,6 +86,27 @@ static void postmortem(struct monitor *m, uint64_t count)
     jw_str(w, "state", diag_state_name(m->oom_diag.state));
     jw_str(w, "why", m->oom_diag.why[0] ? m->oom_diag.why : "no samples before the kill");
     jw_map_close(w);
+    /* the OOM killer takes the largest: the processes of the sample before
+     * the kill that are gone now name the victim when its parent, not
+     * jeinit, reaped it (last, as many as fit in the line) */
+    jw_array_open(w, "gone_since_last_sample");
+    for (size_t i = 0; i < m->noom_procs; i++) {
+        const struct proc_sample *p = &m->oom_procs[i];
+        if (!process_gone(p->pid))
+            continue;
+        if (log_room(w) < GONE_ENTRY_MAX + 64) {
+            omitted++;
+            continue;
+        }
+        jw_map_open(w, NULL);
+        jw_i64(w, "pid", p->pid);
+        jw_str(w, "comm", p->comm);
+        jw_u64_or_null(w, "rss_bytes", p->rss);
+        jw_map_close(w);
+    }
+    jw_array_close(w);
+    if (omitted)
+        jw_u64(w, "gone_omitted", omitted);
     log_end(w);
 }
 
@@ -180,6 +201,11 @@ void memevents_check(struct monitor *m)
         bool high = u->psi.some.avg10 >= (double)m->cfg->pressure_percent;
         if (high != m->pressure_high) {
             struct jw *w = log_report(high ? LOG_WARN : LOG_INFO, "pressure");
+            char msg[96];
+            (void)str_printf(
+                msg, sizeof(msg), "memory pressure %s: some avg10 %.1f%% (threshold %u%%)",
+                high ? "high" : "back to normal", u->psi.some.avg10, m->cfg->pressure_percent);
+            jw_str(w, "msg", msg);
             jw_str(w, "state", high ? "high" : "normal");
             jw_str(w, "scope", u->psi_scope);
             jw_double(w, "some_avg10", u->psi.some.avg10, 2);

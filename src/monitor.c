@@ -137,14 +137,62 @@ static void push_window(struct monitor *m, const struct diag_sample *d)
     m->window[m->wlen++] = *d;
 }
 
+/* Whether this sample gets a line (logpolicy.c), and the line: the largest
+ * processes that fit, or with --log-processes all a memory_process line
+ * for each process. */
 static void emit_memory_line(struct monitor *m, const struct diag_sample *d)
 {
-    struct jw *w = log_report(LOG_INFO, "memory");
+    pid_t pids[MON_PROCS_MAX];
+    const struct cgroup_usage *u = &m->usage;
+    bool pressure_high = u->psi_scope && u->psi.some.avg10 >= (double)m->cfg->pressure_percent;
+    struct logpolicy_sample s = {
+        .now_ms = d->t_ms,
+        .usage = u->current,
+        .diag_state = (int)m->diag.state,
+        .event = pressure_high != m->pressure_high,
+        .oom_risk = m->period_ms != m->cfg->interval_ms,
+        .purges = m->purges,
+        .pids = pids,
+        .npids = m->npss,
+    };
+    const uint64_t *counters[][2] = {{&u->ev_high, &m->prev.ev_high},
+                                     {&u->ev_max, &m->prev.ev_max},
+                                     {&u->ev_oom, &m->prev.ev_oom},
+                                     {&u->ev_oom_kill, &m->prev.ev_oom_kill}};
+    enum log_reason reason;
+    struct jw *w;
 
+    for (size_t i = 0; i < ARRAY_SIZE(counters); i++) {
+        uint64_t delta = mon_delta(*counters[i][0], *counters[i][1]);
+        if (delta != UINT64_MAX && delta > 0)
+            s.event = true;
+    }
+    for (size_t i = 0; i < m->npss; i++)
+        pids[i] = m->pss_cache[i].pid; /* sorted by pid */
+    reason = logpolicy_decide(&m->policy, &s);
+    if (reason == LR_NONE)
+        return;
+    w = log_report(LOG_INFO, "memory");
     if (!w)
         return;
-    report_memory(w, m, d);
+    m->lines++;
+    report_memory(w, m, d, log_reason_name(reason), log_room(w) + jw_len(w) + 1);
     log_end(w);
+    if (m->cfg->log_processes != LOG_PROCESSES_ALL)
+        return;
+    for (size_t i = 0; i < m->nprocs; i++) {
+        char msg[96], rss[24];
+        const struct proc_sample *p = &m->procs[i];
+        w = log_report(LOG_INFO, "memory_process");
+        if (!w)
+            return;
+        report_human_bytes(p->rss == UINT64_MAX ? 0 : p->rss, rss, sizeof(rss));
+        (void)str_printf(msg, sizeof(msg), "process %d (%s) RSS %s", (int)p->pid, p->comm, rss);
+        jw_str(w, "msg", msg);
+        jw_u64(w, "seq", m->seq);
+        report_process_fields(w, p);
+        log_end(w);
+    }
 }
 
 static void fill_diag_sample(struct monitor *m, struct diag_sample *d, int64_t now)
@@ -318,6 +366,7 @@ void monitor_exit_fields(struct monitor *m, struct jw *w)
     jw_u64(w, "limit_bytes", m->lim->memory_limit);
     jw_u64(w, "oom_kills", m->oom_kills);
     jw_u64(w, "samples", m->samples);
+    jw_u64(w, "lines", m->lines);
     jw_u64(w, "purges", m->purges);
     jw_u64(w, "purged_bytes", m->purged_bytes);
     jw_str(w, "last_diagnosis", m->samples ? diag_state_name(m->diag.state) : NULL);
@@ -336,6 +385,9 @@ int monitor_init(struct monitor *m, const struct config *cfg, struct cgroup *cg,
 
     memset(m, 0, offsetof(struct monitor, procs));
     m->tick_tfd = m->collect_tfd = m->purge_tfd = m->oom_tfd = -1;
+    logpolicy_init(&m->policy, cfg->heartbeat_ms, cfg->interval_ms,
+                   lim->memory_unlimited && !lim->memory_ceiling_is_high ? 0 : lim->memory_ceiling,
+                   cfg->purge_at_percent, (unsigned)MON_FAST_PCT);
     m->tree.procfd = -1;
     m->cfg = cfg;
     m->cg = cg;
@@ -367,6 +419,12 @@ int monitor_init(struct monitor *m, const struct config *cfg, struct cgroup *cg,
     r = proctree_open(&m->tree, "/proc");
     if (r < 0)
         return r;
+    /* allocated once: entries are measured in it before they go in a line */
+    m->scratch = jw_gen_new(false);
+    if (!m->scratch) {
+        monitor_fini(m);
+        return -ENOMEM;
+    }
     m->tick_tfd = timer_new();
     m->collect_tfd = timer_new();
     m->purge_tfd = timer_new();
@@ -405,4 +463,7 @@ void monitor_fini(struct monitor *m)
         *fds[i] = -1;
     }
     proctree_close(&m->tree);
+    if (m->scratch)
+        yajl_gen_free(m->scratch);
+    m->scratch = NULL;
 }

@@ -1,10 +1,12 @@
 /* monitor.h - memory visibility, in the event loop of PID 1.
  *
- * Every --interval: one "memory" line with the cgroup's limit, usage,
- * anon/file/kernel, pressure, event counters and their deltas, every process
- * (RSS/PSS from smaps_rollup, allocator figures from its agent), totals, the
- * gap between what processes hold and what their heaps use, and a diagnosis
- * over a sliding window. As they happen: oom_kill (a post-mortem),
+ * Every --interval, a sample; a "memory" line when something changed, or
+ * every --heartbeat (logpolicy.c decides), with the cgroup's limit, usage,
+ * anon/file/kernel, pressure, event counters and their deltas, the largest
+ * processes (RSS/PSS from smaps_rollup, allocator figures from its agent)
+ * and the sums of the others, totals, the gap between what processes hold
+ * and what their heaps use, and a diagnosis over a sliding window; each
+ * line at most 4,096 bytes. As they happen: oom_kill (a post-mortem),
  * memory_high / memory_max events, pressure crossing its threshold, and
  * purges asked of the agents when usage or pressure is high. Fixed tables:
  * nothing is allocated after monitor_init. */
@@ -21,6 +23,7 @@
 #include "config.h"
 #include "diagnosis.h"
 #include "json.h"
+#include "logpolicy.h"
 #include "loop.h"
 #include "proctree.h"
 
@@ -84,7 +87,8 @@ struct monitor {
     pid_t killed_pid; /* last process reaped after SIGKILL */
     char killed_comm[16];
     int64_t killed_ms;
-    uint64_t peak_usage, samples;
+    uint64_t peak_usage, samples, lines;
+    yajl_gen scratch;                      /* report_memory measures a process's entry in it */
     void (*after_first_sample)(void *ctx); /* set after monitor_init, or NULL */
     void *after_first_ctx;
 
@@ -96,6 +100,7 @@ struct monitor {
     struct proc_sample last_procs[MON_PROCS_LISTED]; /* for post-mortems */
     struct proc_sample oom_procs[MON_PROCS_LISTED];  /* the processes before the kill */
     struct diag_sample window[MON_WINDOW_MAX];
+    struct logpolicy policy; /* when a memory line is written */
 };
 
 /* Returns 0, or a negative errno (then the monitor stays off; jeinit runs on).

@@ -1,7 +1,10 @@
 /* report.c - see report.h. */
 #include "report.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "logpolicy.h"
 
 #include "monitor.h"
 
@@ -144,9 +147,8 @@ static const char *allocator_name(uint32_t a)
     return a == AGENT_ALLOC_JEMALLOC ? "jemalloc" : a == AGENT_ALLOC_GLIBC ? "glibc" : "unknown";
 }
 
-static void report_process(struct jw *w, const struct proc_sample *p)
+void report_process_fields(struct jw *w, const struct proc_sample *p)
 {
-    jw_map_open(w, NULL);
     jw_i64(w, "pid", p->pid);
     jw_str(w, "comm", p->comm);
     jw_u64_or_null(w, "rss_bytes", p->rss);
@@ -175,7 +177,77 @@ static void report_process(struct jw *w, const struct proc_sample *p)
     } else {
         jw_null(w, "allocator");
     }
+}
+
+static void report_process(struct jw *w, const struct proc_sample *p)
+{
+    jw_map_open(w, NULL);
+    report_process_fields(w, p);
     jw_map_close(w);
+}
+
+void report_human_bytes(uint64_t bytes, char *buf, size_t sz)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    double v = (double)bytes;
+    size_t u = 0;
+
+    while (v >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
+        v /= 1024.0;
+        u++;
+    }
+    (void)snprintf(buf, sz, u == 0 ? "%.0f %s" : v < 10.0 ? "%.1f %s" : "%.0f %s", v, units[u]);
+}
+
+/* "memory 412 MiB of 512 MiB (80%), allocator-retention, 8 processes" */
+static void memory_msg(struct jw *w, const struct monitor *m, size_t nprocs)
+{
+    char msg[160], used[24], lim[24];
+    const char *state = diag_state_name(m->diag.state);
+    uint64_t cur = m->usage.current, ceil = m->lim->memory_ceiling;
+
+    if (cur == UINT64_MAX) {
+        (void)snprintf(msg, sizeof(msg), "memory usage unknown, %s, %zu processes", state, nprocs);
+    } else {
+        report_human_bytes(cur, used, sizeof(used));
+        if (ceil && !(m->lim->memory_unlimited && !m->lim->memory_ceiling_is_high)) {
+            report_human_bytes(ceil, lim, sizeof(lim));
+            (void)snprintf(msg, sizeof(msg), "memory %s of %s (%.0f%%), %s, %zu processes", used,
+                           lim, 100.0 * (double)cur / (double)ceil, state, nprocs);
+        } else {
+            (void)snprintf(msg, sizeof(msg), "memory %s, no limit, %s, %zu processes", used, state,
+                           nprocs);
+        }
+    }
+    jw_str(w, "msg", msg);
+}
+
+/* How many of the largest processes are listed: --log-processes, as far as
+ * their entries fit in the line (measured in the monitor's scratch
+ * generator), with room kept for what follows them. */
+#define REPORT_TAIL_ROOM 320
+
+static size_t listed_processes(struct jw *w, const struct monitor *m, size_t line_max)
+{
+    size_t len[MON_PROCS_MAX];
+    size_t want = m->cfg->log_processes == LOG_PROCESSES_ALL ? 0 : m->cfg->log_processes;
+    size_t n = m->nprocs < want ? m->nprocs : want, used = jw_len(w);
+    struct jw sw = {.g = m->scratch, .str_max = w->str_max};
+
+    if (n == 0 || !m->scratch || used + REPORT_TAIL_ROOM >= line_max)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *buf;
+        yajl_gen_reset(m->scratch, NULL);
+        yajl_gen_clear(m->scratch);
+        sw.depth = 0;
+        report_process(&sw, &m->procs[i]);
+        if (yajl_gen_get_buf(m->scratch, &buf, &len[i]) != yajl_gen_status_ok)
+            len[i] = line_max;
+    }
+    yajl_gen_reset(m->scratch, NULL);
+    yajl_gen_clear(m->scratch);
+    return logpolicy_fit(len, n, line_max - used - REPORT_TAIL_ROOM, want);
 }
 
 static void write_pressure_flat(struct jw *w, const struct cgroup_usage *u)
@@ -193,13 +265,19 @@ static void write_pressure_flat(struct jw *w, const struct cgroup_usage *u)
     jw_map_close(w);
 }
 
-void report_memory(struct jw *w, const struct monitor *m, const struct diag_sample *d)
+void report_memory(struct jw *w, const struct monitor *m, const struct diag_sample *d,
+                   const char *reason, size_t line_max)
 {
     const struct cgroup_usage *u = &m->usage;
-    uint64_t pss = UINT64_MAX;
+    uint64_t pss = UINT64_MAX, o_rss = UINT64_MAX, o_pss = UINT64_MAX, o_alloc = UINT64_MAX,
+             o_held = UINT64_MAX;
+    size_t listed;
 
+    memory_msg(w, m, m->nprocs + m->nskipped);
+    jw_str(w, "reason", reason);
     jw_u64(w, "seq", m->seq);
     jw_double(w, "interval_s", (double)m->period_ms / 1000.0, 1);
+    jw_double(w, "heartbeat_s", (double)m->cfg->heartbeat_ms / 1000.0, 1);
     /* how late this sample is against its schedule (a stopped or busy loop) */
     jw_double(w, "lag_s", (double)m->lag_ms / 1000.0, 3);
     jw_u64(w, "limit_bytes", m->lim->memory_limit);
@@ -222,16 +300,8 @@ void report_memory(struct jw *w, const struct monitor *m, const struct diag_samp
     jw_u64_or_null(w, "oom", mon_delta(u->ev_oom, m->prev.ev_oom));
     jw_u64_or_null(w, "oom_kill", mon_delta(u->ev_oom_kill, m->prev.ev_oom_kill));
     jw_map_close(w);
-
-    jw_array_open(w, "processes");
-    for (size_t i = 0; i < m->nprocs; i++) {
-        if (i < MON_PROCS_LISTED)
-            report_process(w, &m->procs[i]);
+    for (size_t i = 0; i < m->nprocs; i++)
         pss = sat_sum_known(pss, m->procs[i].pss);
-    }
-    jw_array_close(w);
-    jw_u64(w, "processes_omitted",
-           (m->nprocs > MON_PROCS_LISTED ? m->nprocs - MON_PROCS_LISTED : 0) + m->nskipped);
     jw_map_open(w, "totals");
     jw_u64(w, "processes", m->nprocs + m->nskipped);
     jw_u64(w, "reporting", d->reporting);
@@ -239,6 +309,10 @@ void report_memory(struct jw *w, const struct monitor *m, const struct diag_samp
     jw_u64_or_null(w, "pss_bytes", pss);
     jw_u64_or_null(w, "allocated_bytes", d->allocated);
     jw_u64_or_null(w, "held_bytes", d->held);
+    /* settled processes (seen by two samples) new since the last line, and
+     * processes of the last line gone */
+    jw_u64(w, "appeared", m->policy.appeared);
+    jw_u64(w, "exited", m->policy.exited);
     jw_map_close(w);
     /* what the reporting processes hold beyond their malloc heaps: all of it
      * (code, stacks, other allocators included), and the allocators' part */
@@ -255,4 +329,26 @@ void report_memory(struct jw *w, const struct monitor *m, const struct diag_samp
     jw_double(w, "window_s", m->diag.window_s, 0);
     jw_str(w, "why", m->diag.why);
     jw_map_close(w);
+
+    /* last, the largest processes as far as they fit, then the others' sums */
+    listed = listed_processes(w, m, line_max);
+    jw_array_open(w, "processes");
+    for (size_t i = 0; i < listed; i++)
+        report_process(w, &m->procs[i]);
+    jw_array_close(w);
+    for (size_t i = listed; i < m->nprocs; i++) {
+        const struct proc_sample *p = &m->procs[i];
+        o_rss = sat_sum_known(o_rss, p->rss);
+        o_pss = sat_sum_known(o_pss, p->pss);
+        o_alloc = sat_sum_known(o_alloc, p->allocated);
+        o_held = sat_sum_known(o_held, p->held);
+    }
+    jw_map_open(w, "others");
+    jw_u64(w, "processes", m->nprocs - listed + m->nskipped);
+    jw_u64_or_null(w, "rss_bytes", o_rss);
+    jw_u64_or_null(w, "pss_bytes", o_pss);
+    jw_u64_or_null(w, "allocated_bytes", o_alloc);
+    jw_u64_or_null(w, "held_bytes", o_held);
+    jw_map_close(w);
+    jw_u64(w, "processes_omitted", m->nprocs - listed + m->nskipped);
 }

@@ -6,6 +6,8 @@
 #define JEINIT_REPORT_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "cgroup_types.h"
 #include "json.h"
@@ -20,8 +22,17 @@ void report_events(struct jw *w, const char *key, const struct cgroup_usage *u);
 
 struct monitor;
 struct diag_sample;
-/* The body of a "memory" line: the cgroup, every listed process, totals,
- * the gap and the diagnosis, from the monitor's last sample (d: its sums). */
-void report_memory(struct jw *w, const struct monitor *m, const struct diag_sample *d);
+struct proc_sample;
+/* The body of a "memory" line: why it was written (reason, a log_reason
+ * name), a msg, the cgroup, the largest processes as far as they fit in a
+ * line of line_max bytes (--log-processes at most; none with "all") and the
+ * sums of the others, totals, the gap and the diagnosis, from the monitor's
+ * last sample (d: its sums). */
+void report_memory(struct jw *w, const struct monitor *m, const struct diag_sample *d,
+                   const char *reason, size_t line_max);
+/* One process's fields (a memory_process line's body). */
+void report_process_fields(struct jw *w, const struct proc_sample *p);
+/* "412 MiB": a size for people, into buf. */
+void report_human_bytes(uint64_t bytes, char *buf, size_t sz);
 
 #endif

@@ -24,15 +24,49 @@ not_pid1() {
         sh -c '"$@"; rc=$?; exit $rc' sh "$JEINIT" "$@"
 }
 
+# The tiers look at what each memory line says, so they sample as before
+# the log budget: a line every interval (no heartbeat) with every process
+# that fits in 4,096 bytes. logbudget.bats tests the defaults (it unsets
+# these); a test's own flags win over them.
+export JEINIT_HEARTBEAT=${JEINIT_HEARTBEAT-0}
+export JEINIT_LOG_PROCESSES=${JEINIT_LOG_PROCESSES-256}
+
+# Fails, saying which, unless every jeinit line in $stderr (JSON, or text
+# with a timestamp and a level) is at most 4,096 bytes with its newline and
+# every JSON line has a non-empty msg. With JEINIT_LOG_LONGEST set, appends
+# the longest line's size to that file.
+log_budget_ok() {
+    local longest bad
+    longest=$(printf '%s\n' "$stderr" | LC_ALL=C awk '
+        /^\{"ts":"/ || /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9:.]+Z (error|warn|info|debug|trace) / {
+            n = length($0) + 1
+            if (n > 4096) { print "over 4096 bytes (" n "): " substr($0, 1, 160) > "/dev/stderr"; bad = 1 }
+            if (n > max) max = n
+        }
+        END { print max + 0; exit bad }') || return 1
+    [ -z "${JEINIT_LOG_LONGEST:-}" ] || echo "$longest" >>"$JEINIT_LOG_LONGEST"
+    bad=$(printf '%s\n' "$stderr" | jq -R -r 'fromjson? | select(type == "object" and .event != null) |
+        select((.msg | type) != "string" or .msg == "") | .event' | head -n 3)
+    [ -z "$bad" ] || {
+        echo "log lines without a msg: $bad" >&2
+        return 1
+    }
+}
+
 # The JSON log lines of an event, from $stderr (set by run --separate-stderr).
 # (Lines that are not JSON, e.g. the program's own stderr, are skipped.)
+# Every test that reads its log through here also checks the log budget
+# (log_budget_ok): on a violation nothing is printed, so that the test fails.
 events() {
+    log_budget_ok || return 1
     printf '%s\n' "$stderr" | jq -R -c --arg e "$1" 'fromjson? | select(.event == $e)'
 }
 
-# Fails unless every stderr line is a JSON object with ts, level and event.
+# Fails unless every stderr line is a JSON object with ts, level and event
+# (and within the log budget: log_budget_ok).
 assert_json_log() {
     local bad
+    log_budget_ok || return 1
     bad=$(printf '%s\n' "$stderr" | grep -v '^$' |
         jq -R 'try (fromjson | select(.ts and .level and .event) | empty) catch "bad"' |
         grep -c bad || true)
