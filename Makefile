@@ -29,6 +29,8 @@ CORE := util parse config json log signals spawn loop proctree supervisor cgroup
         malloc_conf envplan elfscan allocator tuning inspect agents agentstats diagnosis monitor \
         memevents purge scan cgroup_parse procfs_parse warnings cgroup_libcgroup cgroup_limits \
         cgroup_usage cgroup_find cgroup_procs fds memlock memlock_plan
+# The metrics endpoint (metrics.c, the sockets) and its pure parts.
+CORE += metrics metrics_parse metrics_text
 # What the program's loader would refuse to preload (ldso.c, over elfver.c).
 CORE += elfver ldso
 # When a memory line is written, and how many processes fit in one.
@@ -44,6 +46,7 @@ PURE := util scan parse config json warnings policy malloc_conf envplan elfscan 
 PURE += elfver
 PURE += logpolicy
 PURE += plot svg
+PURE += metrics_parse metrics_text
 PURE_OBJS := $(PURE:%=$(BUILD)/%.o)
 MAIN_OBJ    := $(BUILD)/jeinit.o
 
@@ -118,7 +121,7 @@ test-v2: all helpers
 # ASan+UBSan build of the init and the unit tests, then the tiers that run
 # jeinit itself against it (the agent is never sanitized: it lives in other
 # programs, which do not carry ASan's runtime).
-SANITIZE_TIERS ?= unit init cgroup allocator agent monitor hostile
+SANITIZE_TIERS ?= unit init cgroup allocator agent monitor hostile metrics
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 sanitize: $(BUILD)/libjemalloc.so.2
 	mkdir -p build-san/static build-san/unit build-san/fuzz && cp $(BUILD)/libjemalloc.so.2 build-san/

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "metrics_parse.h"
 #include "parse.h"
 #include "util.h"
 
@@ -110,6 +111,7 @@ enum kind {
     K_LOG_FORMAT,
     K_PROFILE,
     K_LOG_PROCESSES, /* unsigned, or LOG_PROCESSES_ALL */
+    K_METRICS,       /* ADDR:PORT, checked by metrics_parse_addr, kept as given */
 };
 
 static const struct setting {
@@ -141,6 +143,7 @@ static const struct setting {
     {"pressure-threshold", "JEINIT_PRESSURE_THRESHOLD", AT(pressure_percent), K_PERCENT, false},
     {"heartbeat", "JEINIT_HEARTBEAT", AT(heartbeat_ms), K_DURATION, false},
     {"log-processes", "JEINIT_LOG_PROCESSES", AT(log_processes), K_LOG_PROCESSES, false},
+    {"metrics", "JEINIT_METRICS", AT(metrics), K_METRICS, false},
 #undef AT
 };
 
@@ -225,6 +228,14 @@ static int set_value(struct config *cfg, const struct setting *s, const char *v,
         else
             return reject(why, whysz, "expected balanced, memory or throughput");
         return 0;
+    case K_METRICS: {
+        struct metrics_addr a;
+        if (metrics_parse_addr(v, &a) < 0)
+            return reject(why, whysz,
+                          "expected ADDR:PORT, e.g. 127.0.0.1:9090, [::]:9090 or :9090");
+        *(const char **)field = v;
+        return 0;
+    }
     }
     return reject(why, whysz, "unknown setting");
 }

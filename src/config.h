@@ -65,6 +65,7 @@ struct config {
     unsigned pressure_percent; /* --pressure-threshold, JEINIT_PRESSURE_THRESHOLD */
     int64_t heartbeat_ms;      /* --heartbeat, JEINIT_HEARTBEAT; 0: a memory line every interval */
     unsigned log_processes;    /* --log-processes, JEINIT_LOG_PROCESSES: listed in a memory line */
+    const char *metrics;       /* --metrics ADDR:PORT, JEINIT_METRICS; NULL: off */
 
     /* the program: points into argv */
     char *const *child_argv;

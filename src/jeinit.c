@@ -25,6 +25,7 @@
 #include "log.h"
 #include "loop.h"
 #include "memlock.h"
+#include "metrics.h"
 #include "monitor.h"
 #include "parse.h"
 #include "plotcmd.h"
@@ -80,6 +81,7 @@ static const char usage_text[] =
     "                        interval (600)\n"
     "  --log-processes N|all processes detailed in a memory line, the largest (3); all:\n"
     "                        a memory_process line each\n"
+    "  --metrics ADDR:PORT   serve Prometheus metrics at http://ADDR:PORT/metrics (off)\n"
     "\n"
     "jeinit report [LOG] reads a jeinit log (a file, or stdin) and writes an SVG\n"
     "picture of it: memory over time, the top processes, every event. Only as the\n"
@@ -151,6 +153,7 @@ static struct allocator alloc;
 static struct tuning tuning;
 static struct agent_hub hub;
 static struct monitor monitor;
+static struct metrics_server metrics;
 static struct memlock memlock;
 
 /* After allocator_find: the cgroup, then the plan (agent: its path, or NULL).
@@ -356,6 +359,26 @@ static void relock_after_first_sample(void *ctx)
     memlock_refresh(ctx);
 }
 
+/* --metrics: a warning when the address cannot be served; the program
+ * runs either way. */
+static bool start_metrics(const struct config *cfg, struct loop *loop)
+{
+    struct metrics_addr addr;
+    const char *what = "";
+    int r;
+
+    if (!cfg->metrics || metrics_parse_addr(cfg->metrics, &addr) < 0)
+        return false;
+    r = metrics_open(&metrics, &addr, loop, &what);
+    if (r < 0) {
+        log_msg(LOG_WARN, "metrics", "no metrics: %s on %s failed: %s; the program runs as usual",
+                what, metrics.shown, strerror(-r));
+        return false;
+    }
+    log_msg(LOG_INFO, "metrics", "serving metrics at http://%s/metrics", metrics.shown);
+    return true;
+}
+
 static int run(struct config *cfg)
 {
     struct signal_state sig;
@@ -366,7 +389,7 @@ static int run(struct config *cfg)
     struct supervised prog = {.tty_fg = -1};
     struct findings f;
     char **envp;
-    bool with_agents = false;
+    bool with_agents = false, with_metrics;
     struct fds_limit fdl;
     bool extras;
     int exec_errno, r, code;
@@ -392,6 +415,9 @@ static int run(struct config *cfg)
     if (r < 0)
         return run_bare(cfg, &sig, &fdl, "epoll_create1", -r);
     prog.subreaper = become_reaper(cfg);
+    /* before the spawn: the port is taken before the program could take
+     * it, and the socket (SOCK_CLOEXEC) is not inherited */
+    with_metrics = start_metrics(cfg, &loop);
     if (cfg->pdeathsig && prctl(PR_SET_PDEATHSIG, cfg->pdeathsig) < 0)
         log_msg(LOG_WARN, "pdeathsig", "prctl(PR_SET_PDEATHSIG) failed: %s", strerror(errno));
 
@@ -425,6 +451,8 @@ static int run(struct config *cfg)
         /* Without the loop the program still runs, supervised as tini does. */
         log_msg(LOG_ERROR, "setup", "%s failed: %s; supervising the program without the loop", what,
                 strerror(-r));
+        if (with_metrics)
+            metrics_close(&metrics); /* nothing would answer */
         return exit_code_for_status(supervisor_run_bare(cfg, prog.pid), cfg);
     }
     if (with_agents && (r = agents_start(&hub)) < 0)
@@ -438,6 +466,8 @@ static int run(struct config *cfg)
         monitor.after_first_sample = relock_after_first_sample;
         monitor.after_first_ctx = &memlock;
     }
+    if (with_metrics)
+        metrics_attach(&metrics, sup.monitor, with_agents ? &hub : NULL, JEINIT_VERSION);
     /* Last before the loop: what the setup touched is resident, and locked
      * with the rest; the program was spawned with the limits it was given. */
     memlock_self(environ, &memlock);
@@ -454,6 +484,8 @@ static int run(struct config *cfg)
         log_start(cfg, &prog);
     }
     supervisor_run(&sup);
+    if (with_metrics)
+        metrics_close(&metrics);
     code = exit_code_for_status(sup.child_status, cfg);
     monitor_finish(sup.monitor);
     if (!exec_errno)
