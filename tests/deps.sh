@@ -12,6 +12,7 @@ packages=(
     bats jq python3 python3-jsonschema python3-yaml bsdutils util-linux procps
     musl-tools  # allocator.bats: a musl program and library (musl-gcc, the musl loader)
     python3-flask gunicorn
+    prometheus curl  # metrics.bats: promtool checks the --metrics page, curl scrapes it
     # the v2 tier: Debian's kernel in a VM (tests/v2/)
     qemu-system-x86 busybox-static
     # benchmarks and the demo's plot
