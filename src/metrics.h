@@ -28,7 +28,7 @@
 
 #define METRICS_CONNS       4
 #define METRICS_REQUEST_MAX 4096
-#define METRICS_PAGE_MAX    ((size_t)48 * 1024)
+#define METRICS_PAGE_MAX    ((size_t)32 * 1024)
 #define METRICS_DEADLINE_MS 5000
 #define METRICS_LINGER_MS   1000 /* after the answer, to read what the client still sends */
 

@@ -261,3 +261,24 @@ s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.s
     JEINIT_METRICS="127.0.0.1:$PORT" start_bg --interval 0 -- sleep 30
     wait_endpoint
 }
+
+@test "k8s manifests: scrape annotations, the containerPort and JEINIT_METRICS agree" {
+    require_yaml
+    n=0
+    for f in "$ROOT"/k8s/*.yaml; do
+        pod=$(manifest json "$f" | jq -c '.[0].spec.template')
+        json_holds "$pod" '.metadata.annotations as $a
+            | (.spec.containers[] | select(.name == "app")) as $c
+            | ($c.env[] | select(.name == "JEINIT_METRICS") | .value) as $m
+            | ($c.ports[] | select(.name == "jeinit-metrics") | .containerPort) as $p
+            | $a["prometheus.io/scrape"] == "true" and $a["prometheus.io/path"] == "/metrics"
+              and ($a["prometheus.io/port"] | tonumber) == $p and $m == ":\($p)"'
+        n=$((n + 1))
+    done
+    [ "$n" -ge 2 ]
+    # the value as written is one jeinit takes (the flag is checked strictly)
+    m=$(manifest json "$ROOT/k8s/deployment-baked.yaml" |
+        jq -r '.[0].spec.template.spec.containers[0].env[] | select(.name == "JEINIT_METRICS") | .value')
+    run --separate-stderr "$JEINIT" --metrics "$m" --help
+    [ "$status" -eq 0 ]
+}
