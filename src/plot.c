@@ -80,7 +80,9 @@ int plot_parse_ts(const char *s, size_t len, int64_t *ms)
         return -EINVAL;
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
         return -EINVAL;
-    *ms = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) * 1000) + milli;
+    *ms =
+        ((days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + sec) * 1000) +
+        milli;
     return 0;
 }
 

@@ -25,7 +25,7 @@
  * free it recursively). */
 #define PLOT_DEPTH_MAX 16
 /* Lines longer than this are skipped whole by the reader. */
-#define PLOT_LINE_MAX (256 * 1024)
+#define PLOT_LINE_MAX ((size_t)256 * 1024)
 
 /* A value not in the log (no allocator figures, no memory.high...). */
 #define PLOT_NONE UINT64_MAX

@@ -25,16 +25,12 @@ static int fail(const char *what, int err)
 }
 
 /* Feeds every line of fd to p; a line longer than PLOT_LINE_MAX is skipped
- * whole. Returns 0 or a negative errno. */
-static int read_lines(int fd, struct plot *p)
+ * whole. line: PLOT_LINE_MAX bytes. Returns 0 or a negative errno. */
+static int read_lines(int fd, struct plot *p, char *line)
 {
     char chunk[65536];
-    cleanup_free char *line = malloc(PLOT_LINE_MAX);
     size_t len = 0;
     bool too_long = false;
-
-    if (!line)
-        return -ENOMEM;
     for (;;) {
         ssize_t n = read(fd, chunk, sizeof(chunk));
         if (n < 0 && errno == EINTR)
@@ -81,7 +77,7 @@ int plotcmd_run(const char *path)
     const char *name = from_stdin ? "standard input" : path;
     int fd = from_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
     struct plot *p;
-    char *svg, what[512];
+    char *svg, *line, what[512];
     size_t len = 0;
     int r;
 
@@ -90,9 +86,9 @@ int plotcmd_run(const char *path)
         return fail(what, errno);
     }
     p = plot_new();
-    if (!p)
-        return fail("out of memory", 0);
-    r = read_lines(fd, p);
+    line = malloc(PLOT_LINE_MAX);
+    r = p && line ? read_lines(fd, p, line) : -ENOMEM;
+    free(line);
     if (!from_stdin)
         (void)close(fd);
     if (r < 0) {

@@ -148,6 +148,8 @@ static void time_axis(struct sbuf *b, const struct frame *f, bool label)
             step = steps[i];
             break;
         }
+    if (span / step > 8) /* years: whole days, at most 9 ticks */
+        step = (span / 8 / 86400000 + 1) * 86400000;
     out(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", LEFT, base,
         LEFT + PW, base);
     for (int64_t t = (f->t0 / step + 1) * step; t < f->t1 && step > 0; t += step) {
@@ -175,11 +177,15 @@ static uint64_t bytes_scale(uint64_t max, uint64_t *step_out)
 
     if (max == 0 || max == PLOT_NONE)
         max = 1 << 20;
+    if (max > (UINT64_C(1) << 62)) /* 4 EiB: no cgroup has more; keeps the sums below in range */
+        max = UINT64_C(1) << 62;
     for (size_t i = 0; i < ARRAY_SIZE(mib); i++)
         if (max / (mib[i] << 20) < 6) {
             step = mib[i] << 20;
             break;
         }
+    if (max / step >= 6) /* at most 6 ticks, whatever the log claims */
+        step = max / 5;
     *step_out = step;
     return (max / step + 1) * step;
 }
@@ -282,8 +288,8 @@ static void cgroup_panel(struct sbuf *b, const struct plot *p, struct frame *f)
 {
     uint64_t peak = max_of(p->usage, p->n), lim = max_of(p->limit, p->n);
     uint64_t high = max_of(p->high, p->n), top = peak, step;
-    bool lim_on = lim > 0 && lim <= 16 * (peak ? peak : 1);
-    bool high_on = high > 0 && high <= 16 * (peak ? peak : 1) && high != lim;
+    bool lim_on = lim > 0 && lim / 16 <= peak; /* else far off the scale */
+    bool high_on = high > 0 && high / 16 <= peak && high != lim;
     double lx = LEFT + 205, ly = f->top - 8;
     char text[96], a[32];
 
@@ -291,7 +297,7 @@ static void cgroup_panel(struct sbuf *b, const struct plot *p, struct frame *f)
         top = lim;
     if (high_on && high > top)
         top = high;
-    f->max = bytes_scale(top + top / 20, &step);
+    f->max = bytes_scale(top > (UINT64_C(1) << 62) ? top : top + top / 20, &step);
     bytes_axis(b, f, step, "Container (cgroup) memory");
     usage_area(b, f, p, p->t_last);
     steps(b, f, p, p->usage, p->t_last, "stroke=\"#1f77b4\" stroke-width=\"2\"");
@@ -332,7 +338,7 @@ static void proc_panel(struct sbuf *b, const struct plot *p, struct frame *f, do
         top = m > top ? m : top;
         any_alloc |= pr->has_allocator;
     }
-    f->max = bytes_scale(top + top / 20, &step);
+    f->max = bytes_scale(top > (UINT64_C(1) << 62) ? top : top + top / 20, &step);
     (void)snprintf(text, sizeof(text), "Processes: the %zu largest by peak RSS (of %zu seen)", n,
                    p->nproc);
     bytes_axis(b, f, step, text);
@@ -512,9 +518,14 @@ static void header(struct sbuf *b, const struct plot *p)
     utc_format(p->t_last, to, sizeof(to));
     plot_format_bytes(max_of(p->usage, p->n), peak, sizeof(peak));
     plot_format_bytes(lim_b, lim, sizeof(lim));
-    (void)snprintf(text, sizeof(text), "jeinit memory report: %.10s %.8s to %.8s UTC (%.*f %s)",
-                   from, from + 11, to + 11, span < 600 ? 1 : 0, span < 600 ? span : span / 60,
-                   span < 600 ? "s" : "min");
+    (void)snprintf(text, sizeof(text), "jeinit memory report: %.10s %.8s to %.8s UTC (%.1f %s)",
+                   from, from + 11, to + 11,
+                   span < 120    ? span
+                   : span < 7200 ? span / 60
+                                 : span / 3600,
+                   span < 120    ? "s"
+                   : span < 7200 ? "min"
+                                 : "h");
     out(b, "<text x=\"%.1f\" y=\"26\" font-size=\"17\" font-weight=\"bold\">", LEFT);
     out_text(b, text);
     out(b, "</text>\n");

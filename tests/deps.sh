@@ -10,6 +10,7 @@ packages=(
     clang clang-format clang-tidy cppcheck libclang-rt-14-dev
     # tests
     bats jq python3 python3-jsonschema python3-yaml bsdutils util-linux procps
+    libxml2-utils chromium  # plot.bats: xmllint checks `jeinit report`'s SVG, chromium renders it
     musl-tools  # allocator.bats: a musl program and library (musl-gcc, the musl loader)
     python3-flask gunicorn
     prometheus curl  # metrics.bats: promtool checks the --metrics page, curl scrapes it
