@@ -140,11 +140,9 @@ enum log_reason logpolicy_decide(struct logpolicy *lp, const struct logpolicy_sa
         r = LR_DIAGNOSIS;
     else if (s->oom_risk)
         r = LR_OOM_RISK;
-    else if (moved && up)
-        r = LR_USAGE_STEP;
     else if (s->purges != lp->purges)
         r = LR_PURGE;
-    else if (moved && slow_ok)
+    else if (moved && (up || slow_ok)) /* up: at once; down: rate-limited */
         r = LR_USAGE_STEP;
     else if (lp->appeared + lp->exited > 0 && slow_ok)
         r = LR_PROCESSES;
