@@ -549,7 +549,8 @@ fewfds() {
 
 @test "JEINIT_LOG_FORMAT=text gives key=value lines" {
     JEINIT_LOG_FORMAT=text run --separate-stderr pid1 -- true
-    [[ $stderr == *" info start version="* ]]
+    # the msg first, as people read it, then the fields
+    [[ $stderr == *" info start: started true as pid "*" version="* ]]
 }
 
 @test "a closed stderr changes nothing" {
