@@ -121,7 +121,7 @@ test-v2: all helpers
 # ASan+UBSan build of the init and the unit tests, then the tiers that run
 # jeinit itself against it (the agent is never sanitized: it lives in other
 # programs, which do not carry ASan's runtime).
-SANITIZE_TIERS ?= unit init cgroup allocator agent monitor hostile metrics
+SANITIZE_TIERS ?= unit init cgroup allocator agent monitor hostile metrics logbudget
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 sanitize: $(BUILD)/libjemalloc.so.2
 	mkdir -p build-san/static build-san/unit build-san/fuzz && cp $(BUILD)/libjemalloc.so.2 build-san/
