@@ -19,6 +19,7 @@
 #define LINGER_DRAIN_MAX   ((size_t)64 * 1024) /* then the connection is closed, drained or not */
 #define PAUSE_MS           1000 /* the listener rests this long when accept runs dry */
 #define HEAD_MAX           192  /* the status line and headers, before the page */
+#define SNDBUF             4096 /* per connection; the kernel doubles it: 8 KiB */
 
 /* --- the deadline timer ----------------------------------------------------------- */
 
@@ -299,6 +300,7 @@ static void pause_listener(struct metrics_server *s)
 static void on_accept(struct loop_source *src, uint32_t events)
 {
     struct metrics_server *s = src->ctx;
+    int sndbuf = SNDBUF;
 
     (void)events;
     for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
@@ -310,6 +312,10 @@ static void on_accept(struct loop_source *src, uint32_t events)
                 pause_listener(s); /* else the socket stays ready and the loop spins */
             break; /* EAGAIN, or a connection that failed before accept: next time */
         }
+        /* a small send buffer: a client that stops reading holds at most
+         * this much kernel memory, and a page is written in a few turns of
+         * the loop (so the EPOLLOUT path runs on every scrape, and is tested) */
+        (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
         c = take_slot(s);
         if (!c) {
             s->health.rejected[METRICS_REJ_EVICTED]++;

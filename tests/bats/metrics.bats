@@ -183,6 +183,52 @@ EOF
     for fd in "${fds[@]}"; do exec {fd}>&-; done
 }
 
+@test "a slow reader gets the whole page through partial writes, and others are served meanwhile" {
+    require_promtool
+    # 21 processes with long names: a page of about 11 KB, more than the
+    # connection's send buffer (8 KiB) and the client's receive window
+    cat >"$BATS_TEST_TMPDIR/many.sh" <<'EOF'
+for i in $(seq 10 30); do cp /bin/sleep "$D/abcdefghijkl$i"; "$D/abcdefghijkl$i" 30 & done
+wait
+EOF
+    cat >"$BATS_TEST_TMPDIR/slow.py" <<'EOF'
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+time.sleep(1.5)  # not reading: jeinit's send fills up and waits for EPOLLOUT
+data = b""
+while True:
+    b = s.recv(512)
+    if not b:
+        break
+    data += b
+    time.sleep(0.002)
+head, _, body = data.partition(b"\r\n\r\n")
+length = [int(l.split(b":")[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
+sys.stdout.buffer.write(body)
+sys.exit(0 if length == [len(body)] and len(body) > 10000 else 1)
+EOF
+    start_bg --metrics "127.0.0.1:$PORT" --interval 0.2 -- \
+        env D="$BATS_TEST_TMPDIR" sh "$BATS_TEST_TMPDIR/many.sh"
+    wait_endpoint
+    for ((i = 0; i < 40; i++)); do
+        scrape
+        [ "$(value jeinit_processes || echo 0)" -ge 23 ] && break
+        sleep 0.1
+    done
+    /usr/bin/python3 "$BATS_TEST_TMPDIR/slow.py" "$PORT" >"$BATS_TEST_TMPDIR/slow-page" &
+    slow=$!
+    sleep 0.5
+    t0=$(date +%s%N)
+    scrape
+    [ $(($(date +%s%N) - t0)) -lt 500000000 ]
+    wait "$slow"
+    promtool check metrics <"$BATS_TEST_TMPDIR/slow-page"
+    tail -n 1 "$BATS_TEST_TMPDIR/slow-page" | grep -q '^jeinit_process_group_'
+}
+
 @test "an idle connection is closed at its deadline" {
     start_bg --metrics "127.0.0.1:$PORT" --interval 0 -- sleep 30
     wait_endpoint
