@@ -33,6 +33,10 @@ CORE := util parse config json log signals spawn loop proctree supervisor cgroup
 CORE += metrics metrics_parse metrics_text
 # What the program's loader would refuse to preload (ldso.c, over elfver.c).
 CORE += elfver ldso
+# `jeinit report`: the log read back (plot.c), drawn (svg.c), the command.
+CORE += plot svg plotcmd
+# --inspect for people (text on a tty)
+CORE += inspect_text
 # When a memory line is written, and how many processes fit in one.
 CORE += logpolicy
 # `jeinit report`: the log read back (plot.c), drawn (svg.c), the command.
@@ -44,6 +48,7 @@ CORE_OBJS   := $(CORE:%=$(BUILD)/%.o)
 PURE := util scan parse config json warnings policy malloc_conf envplan elfscan tuning diagnosis \
         cgroup_parse cgroup_procs procfs_parse report agentstats memlock_plan
 PURE += elfver
+PURE += plot svg
 PURE += logpolicy
 PURE += plot svg
 PURE += metrics_parse metrics_text

@@ -140,6 +140,18 @@ int inspect_print(int fd, const struct findings *f)
     return r;
 }
 
+int inspect_print_text(int fd, const struct findings *f)
+{
+    char head[160];
+    int r;
+
+    (void)str_printf(head, sizeof(head),
+                     "jeinit %s --inspect (every figure, as JSON: --inspect=json)\n",
+                     JEINIT_VERSION);
+    r = write_all(fd, head, strlen(head));
+    return r < 0 ? r : inspect_text_body(fd, f);
+}
+
 int print_env(int fd, const struct tuning *t)
 {
     char line[ENV_VALUE_MAX * 4 + 128];

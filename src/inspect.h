@@ -19,6 +19,10 @@ struct findings {
 
 /* Both write to fd and return 0 or a negative errno. */
 int inspect_print(int fd, const struct findings *f);
+/* The same for people: a title, then aligned, wrapped lines
+ * (inspect_text_body, in inspect_text.c). */
+int inspect_print_text(int fd, const struct findings *f);
+int inspect_text_body(int fd, const struct findings *f);
 int print_env(int fd, const struct tuning *t);
 
 /* The allocator and tuning as JSON, for --inspect (full) and the start line. */

@@ -234,6 +234,10 @@ static int inspect(const struct config *cfg)
     if (cfg->mode == MODE_PRINT_ENV)
         return print_env(STDOUT_FILENO, &tuning) == 0 ? 0 : 1;
     cgroup_read_usage(&cg, &usage);
+    /* people on a terminal get the summary; pipes and files the JSON */
+    if (cfg->inspect_format == INSPECT_TEXT ||
+        (cfg->inspect_format == INSPECT_AUTO && isatty(STDOUT_FILENO)))
+        return inspect_print_text(STDOUT_FILENO, &f) == 0 ? 0 : 1;
     r = inspect_print(STDOUT_FILENO, &f);
     if (r == 0)
         r = write_all(STDOUT_FILENO, "\n", 1);
