@@ -39,8 +39,6 @@ CORE += plot svg plotcmd
 CORE += inspect_text
 # When a memory line is written, and how many processes fit in one.
 CORE += logpolicy
-# `jeinit report`: the log read back (plot.c), drawn (svg.c), the command.
-CORE += plot svg plotcmd
 CORE_OBJS   := $(CORE:%=$(BUILD)/%.o)
 # The pure modules (no files, no globals, no printing): the unit tests and
 # fuzzers link these and nothing else, so pure code that grew a call into
@@ -50,7 +48,6 @@ PURE := util scan parse config json warnings policy malloc_conf envplan elfscan 
 PURE += elfver
 PURE += plot svg
 PURE += logpolicy
-PURE += plot svg
 PURE += metrics_parse metrics_text
 PURE_OBJS := $(PURE:%=$(BUILD)/%.o)
 MAIN_OBJ    := $(BUILD)/jeinit.o
