@@ -3,8 +3,10 @@
 # The page is checked with promtool (Debian's prometheus package); the
 # HTTP side against wrong requests, idle connections that never send
 # (slowloris), the program's exit and signals while they are open, a port
-# already taken, and descriptor inheritance.
+# already taken, descriptor inheritance, and the figures of a real memory
+# cgroup with an OOM kill.
 load helpers
+load memcg
 
 MEMHOG=$BUILD/helpers/memhog
 
@@ -15,11 +17,13 @@ setup() {
     LOG=$BATS_TEST_TMPDIR/log
     PORT=$(free_port)
     JPID=
+    CG=
 }
 
 teardown() {
     [ -z "$JPID" ] || kill -KILL "$JPID" 2>/dev/null || true
     [ -z "$JPID" ] || wait "$JPID" 2>/dev/null || true
+    memcg_remove "$CG"
 }
 
 # A TCP port nothing listens on now (the kernel's pick).
@@ -90,6 +94,34 @@ require_promtool() {
     [[ "$output" == *"Content-Length: "* ]]
     wait "$JPID"
     JPID=
+}
+
+@test "in a memory cgroup: its limit and usage, and an OOM kill counted" {
+    require_promtool
+    require_memcg
+    [ -x "$MEMHOG" ] || skip "build first: make helpers"
+    CG=$(memcg_create 64M)
+    # memhog is OOM-killed; the shell lives on for the scrape
+    in_memcg "$CG" timeout -k 5 60 unshare --pid --fork --mount-proc --kill-child \
+        "$JEINIT" --log-format json --metrics "127.0.0.1:$PORT" --interval 0.2 -- \
+        sh -c "\"$MEMHOG\" oom 200; sleep 30" 2>"$LOG" &
+    JPID=$!
+    wait_endpoint
+    for ((i = 0; i < 100; i++)); do
+        scrape
+        [ "$(value jeinit_oom_kills_total || echo 0)" -ge 1 ] && break
+        sleep 0.1
+    done
+    kill -KILL "$JPID"
+    wait "$JPID" || true
+    JPID=
+    promtool check metrics <"$BATS_TEST_TMPDIR/page"
+    [ "$(value jeinit_cgroup_memory_limit_bytes)" -eq 67108864 ]
+    [ "$(value jeinit_cgroup_memory_ceiling_bytes)" -eq 67108864 ]
+    [ "$(value jeinit_cgroup_memory_usage_bytes)" -gt 0 ]
+    [ "$(value jeinit_cgroup_memory_usage_bytes)" -le 67108864 ]
+    [ "$(value jeinit_oom_kills_total)" -eq 1 ]
+    [ "$(value 'jeinit_cgroup_memory_events_total{event="oom_kill"}')" -ge 1 ]
 }
 
 @test "a program with an odd name is a safe label value, and many names make at most 17 series" {
