@@ -379,8 +379,19 @@ static bool start_metrics(const struct config *cfg, struct loop *loop)
                 what, metrics.shown, strerror(-r));
         return false;
     }
-    log_msg(LOG_INFO, "metrics", "serving metrics at http://%s/metrics", metrics.shown);
     return true;
+}
+
+/* After the start line, at every verbosity: where to scrape. */
+static void log_metrics_address(void)
+{
+    struct jw *w = log_report(LOG_INFO, "metrics");
+    char msg[128];
+
+    (void)snprintf(msg, sizeof(msg), "serving metrics at http://%s/metrics", metrics.shown);
+    jw_str(w, "msg", msg);
+    jw_str(w, "address", metrics.shown);
+    log_end(w);
 }
 
 static int run(struct config *cfg)
@@ -486,6 +497,8 @@ static int run(struct config *cfg)
         log_end(w);
     } else {
         log_start(cfg, &prog);
+        if (with_metrics)
+            log_metrics_address();
     }
     supervisor_run(&sup);
     if (with_metrics)

@@ -94,6 +94,11 @@ require_promtool() {
     [[ "$output" == *"Content-Length: "* ]]
     wait "$JPID"
     JPID=
+    # the log says where to scrape, once, after the start line
+    stderr=$(cat "$LOG")
+    [ "$(events metrics | wc -l)" -eq 1 ]
+    event_last metrics ".address == \"127.0.0.1:$PORT\" and .level == \"info\""
+    "$ROOT/tests/schema/validate.py" --strict "$LOG"
 }
 
 @test "in a memory cgroup: its limit and usage, and an OOM kill counted" {
@@ -311,6 +316,9 @@ s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.s
     [ "$output" = ran ]
     [ "$(events metrics | wc -l)" -eq 1 ]
     event_last metrics '.level == "warn" and (.msg | test("bind on 127.0.0.1:[0-9]+ failed: Address already in use"))'
+    # every line of that log is one the schema knows
+    printf '%s\n' "$stderr" >"$LOG"
+    "$ROOT/tests/schema/validate.py" --strict "$LOG"
 }
 
 @test "IPv6 and every address: [::1]:PORT and :PORT" {
