@@ -15,7 +15,7 @@
  * itself passes where it has no thread state at hand. They use jemalloc
  * 5.3.0's internal functions (hook.c), which build.sh pins: the agent finds
  * them as weak symbols, and with any other jemalloc goes through mallctl. */
-#include <stdlib.h>
+#include <stddef.h>
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -24,17 +24,24 @@
  *   void hook_remove(tsdn_t *tsdn, void *opaque);
  * hooks_t is copied on install: four pointers, as the agent's struct je_hooks. */
 struct tsdn_s;
+size_t nallocx(size_t size, int flags); /* public: <jemalloc/jemalloc.h> */
 void *je_hook_install(struct tsdn_s *tsdn, void *to_install);
 void je_hook_remove(struct tsdn_s *tsdn, void *opaque);
 
 EXPORT void *jeinit_hook_install(void *hooks);
 EXPORT void jeinit_hook_remove(void *handle);
 
-/* Returns the handle for jeinit_hook_remove, NULL when every slot is taken. */
+/* Returns the handle for jeinit_hook_remove, NULL when jemalloc could not
+ * initialise or every slot is taken. */
 EXPORT void *jeinit_hook_install(void *hooks)
 {
-    /* jemalloc initialised (its hook mutex among the rest), as mallctl() would */
-    free(malloc(1));
+    /* jemalloc initialised first, as mallctl() would: its hook mutex, and
+     * its fork handlers registered before the caller's (the agent's child
+     * handler must run after jemalloc's has reset its locks). nallocx()
+     * initialises and allocates nothing (free(malloc(1)) would be folded
+     * away by the compiler, and did deadlock forked children). */
+    if (nallocx(1, 0) == 0)
+        return NULL;
     return je_hook_install(NULL, hooks);
 }
 

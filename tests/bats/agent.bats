@@ -80,6 +80,42 @@ subprocess.run([sys.executable, "-c", sys.argv[2]], env=env, pass_fds=[b.fileno(
               and any($m.processes[]; .pid == 2 and .allocator == null and .rss_bytes > 0))' >/dev/null
 }
 
+@test "children forked by a process whose agent is awake run, and register as themselves" {
+    # The parent's agent has woken and taken its hook out: each child puts a
+    # hook back from its fork handler, which must run after jemalloc's has
+    # reset the locks fork copied (a child of a wrong order hangs at once).
+    TIMEOUT=60 run --separate-stderr pid1 --log-format json --interval 0.4 -- python3 -c '
+import os, time
+def threads():
+    return len(os.listdir("/proc/self/task"))
+time.sleep(0.4)
+x = [bytearray(4096) for _ in range(1000)]
+time.sleep(0.4)
+print("parent threads", threads())
+kids = []
+for i in range(3):
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(0.4)
+        y = [bytearray(4096) for _ in range(1000 + 500 * i)]
+        time.sleep(1.5)
+        os._exit(0)
+    kids.append(pid)
+for k in kids:
+    os.waitpid(k, 0)
+for i in range(50):   # and children that exec at once, as a shell makes them
+    if os.fork() == 0:
+        os.execv("/bin/true", ["true"])
+    os.wait()
+print("done")'
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = "parent threads 3" ]
+    [ "${lines[1]}" = done ]
+    events memory | jq -s -e '
+        [.[].processes[] | select(.comm == "python3" and .allocator == "jemalloc") | .pid]
+        | unique | length >= 4' >/dev/null
+}
+
 @test "a process that closes every descriptor and reuses the agent's numbers is never touched" {
     run --separate-stderr pid1 --log-format json --interval 0.2 -- "$MEMHOG" fdchaos 3
     [ "$status" -eq 0 ]
