@@ -70,7 +70,7 @@ require_promtool() {
     start_bg --metrics "127.0.0.1:$PORT" --interval 0.2 -- "$MEMHOG" leak 4 8
     wait_endpoint
     # a few samples, so that the agent has answered and the diagnosis moved on
-    for ((i = 0; i < 40; i++)); do
+    for ((i = 0; i < 100; i++)); do
         scrape
         v=$(value 'jeinit_process_group_allocated_bytes{comm="memhog"}' || echo 0)
         [ "$v" -gt 0 ] && [ "$(value jeinit_samples_total)" -ge 4 ] && break
@@ -142,7 +142,7 @@ EOF
     start_bg --metrics "127.0.0.1:$PORT" --interval 0.2 -- \
         env D="$BATS_TEST_TMPDIR" sh "$BATS_TEST_TMPDIR/many.sh"
     wait_endpoint
-    for ((i = 0; i < 40; i++)); do
+    for ((i = 0; i < 100; i++)); do
         scrape
         [ "$(value jeinit_processes || echo 0)" -ge 26 ] && break
         sleep 0.1
@@ -250,7 +250,7 @@ EOF
     start_bg --metrics "127.0.0.1:$PORT" --interval 0.2 -- \
         env D="$BATS_TEST_TMPDIR" sh "$BATS_TEST_TMPDIR/many.sh"
     wait_endpoint
-    for ((i = 0; i < 40; i++)); do
+    for ((i = 0; i < 100; i++)); do
         scrape
         [ "$(value jeinit_processes || echo 0)" -ge 23 ] && break
         sleep 0.1
