@@ -39,20 +39,21 @@ sleep "$0"; kill $p; wait'
     # 26 s here are 43 minutes of the container's life. bytes/day: the lines
     # of the steady state (after the first heartbeat, up to the last one)
     # per simulated second, times a day, plus the lines written once (start,
-    # the first lines, exit).
+    # the first lines, the processes ending, exit).
     TIMEOUT=90 run_logged --interval 0.1 --heartbeat 6 -- sh -c "$IDLE8" 26
     [ "$status" -eq 0 ]
     events memory | jq -s -e 'length >= 4 and (map(select(.reason == "heartbeat")) | length >= 3)' >/dev/null
-    event_last memory '.totals.processes == 8'
+    event_any memory '.totals.processes == 8'
     budget=$(printf '%s\n' "$stderr" | jq -R -s -r --argjson scale 100 '
         split("\n") | map(select(length > 0) | {bytes: (utf8bytelength + 1), line: (fromjson? // null)})
         | map(select(.line != null and .line.event != null))
-        | (map(select(.line.event == "memory" and .line.reason == "heartbeat")) | map(.line.ts | sub("\\.[0-9]+Z$"; "Z") | fromdate) ) as $hb
+        | def secs: capture("^(?<s>.*)\\.(?<ms>[0-9]{3})Z$") | (.s + "Z" | fromdate) + (.ms | tonumber) / 1000;
+        map(. + {t: (.line.ts | secs)})
+        | (map(select(.line.event == "memory" and .line.reason == "heartbeat")) | map(.t)) as $hb
         | ($hb | first) as $t0 | ($hb | last) as $t1
-        | map(. + {t: (.line.ts | sub("\\.[0-9]+Z$"; "Z") | fromdate)})
         | (map(select(.t > $t0 and .t <= $t1 and .line.event != "exit")) | map(.bytes) | add) as $steady
-        | (map(select(.t <= $t0 or .line.event == "exit")) | map(.bytes) | add) as $once
-        | (($t1 - $t0) * $scale) as $simulated
+        | (map(select(.t <= $t0 or .t > $t1 or .line.event == "exit")) | map(.bytes) | add) as $once
+        | (($t1 - $t0) * $scale | round) as $simulated
         | {steady_bytes: $steady, simulated_s: $simulated, once_bytes: $once,
            bytes_per_day: (($steady * 86400 / $simulated) + $once | floor),
            steady_reasons: (map(select(.t > $t0 and .t <= $t1 and .line.event == "memory")) | map(.line.reason) | unique)}
