@@ -66,8 +66,30 @@ static void test_bad_flags(void)
     CHECK(PARSE(none, "-e") == -EINVAL && strstr(err.msg, "needs a value"), "-e without value");
     CHECK(PARSE(none, "--grace=x", "true") == -EINVAL && strstr(err.msg, "--grace"),
           "--grace=x refused: %s", err.msg);
-    CHECK(PARSE(none, "--inspect=yes") == -EINVAL && strstr(err.msg, "takes no value"),
+    CHECK(PARSE(none, "--print-env=yes") == -EINVAL && strstr(err.msg, "takes no value"),
           "flag with a value refused");
+    CHECK(PARSE(none, "--inspect=yes") == -EINVAL && strstr(err.msg, "expected text, json or auto"),
+          "--inspect=yes refused: %s", err.msg);
+    CHECK(PARSE(none, "--inspect=text") == 0 && cfg.mode == MODE_INSPECT &&
+              cfg.inspect_format == INSPECT_TEXT,
+          "--inspect=text");
+    CHECK(PARSE(none, "--inspect=json") == 0 && cfg.inspect_format == INSPECT_JSON,
+          "--inspect=json");
+    CHECK(PARSE(none, "--inspect") == 0 && cfg.inspect_format == INSPECT_AUTO,
+          "--inspect: text or JSON by stdout");
+    CHECK(PARSE(none, "report") == 0 && cfg.mode == MODE_REPORT && !cfg.report_log,
+          "report: the subcommand, from stdin");
+    CHECK(PARSE(none, "report", "x.log") == 0 && cfg.mode == MODE_REPORT &&
+              strcmp(cfg.report_log, "x.log") == 0,
+          "report LOG");
+    CHECK(PARSE(none, "report", "a", "b") == -EINVAL && strstr(err.msg, "jeinit report [LOG]"),
+          "report with two logs refused: %s", err.msg);
+    CHECK(PARSE(none, "--", "report") == 0 && cfg.mode == MODE_RUN && cfg.child_argc == 1 &&
+              strcmp(cfg.child_argv[0], "report") == 0,
+          "-- report runs a program named report");
+    CHECK(PARSE(none, "-s", "report") == 0 && cfg.mode == MODE_RUN &&
+              strcmp(cfg.child_argv[0], "report") == 0,
+          "report after a flag is the program");
     CHECK(PARSE(none, "-s") == -EINVAL && err.usage && strstr(err.msg, "no PROGRAM"), "no PROGRAM");
     CHECK(PARSE(none, "--inspect") == 0 && cfg.mode == MODE_INSPECT, "--inspect needs no PROGRAM");
 }
