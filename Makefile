@@ -27,7 +27,7 @@ LDLIBS_STATIC := -l:libyajl_s.a -l:libcgroup.a -lpthread
 # Modules of the init (everything but main) and of the agent.
 CORE := util parse config json log signals spawn loop proctree supervisor cgroup report policy \
         malloc_conf envplan elfscan allocator tuning inspect agents agentstats diagnosis monitor \
-        memevents purge scan cgroup_parse procfs_parse warnings cgroup_libcgroup cgroup_limits \
+        memevents purge scan cgroup_parse cgroup_paths procfs_parse warnings cgroup_libcgroup cgroup_limits \
         cgroup_usage cgroup_find cgroup_procs fds memlock memlock_plan
 # The metrics endpoint (metrics.c, the sockets) and its pure parts.
 CORE += metrics metrics_parse metrics_text
@@ -44,7 +44,7 @@ CORE_OBJS   := $(CORE:%=$(BUILD)/%.o)
 # fuzzers link these and nothing else, so pure code that grew a call into
 # I/O fails to link.
 PURE := util scan parse config json warnings policy malloc_conf envplan elfscan tuning diagnosis \
-        cgroup_parse cgroup_procs procfs_parse report agentstats memlock_plan
+        cgroup_parse cgroup_paths cgroup_procs procfs_parse report agentstats memlock_plan
 PURE += elfver
 PURE += plot svg
 PURE += logpolicy

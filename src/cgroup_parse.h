@@ -1,5 +1,6 @@
-/* cgroup_parse.h - pure parsers for the files under /sys/fs/cgroup and for
- * /proc/<pid>/cgroup and /proc/<pid>/mountinfo.
+/* cgroup_parse.h - pure parsers for the files under /sys/fs/cgroup
+ * (cgroup_parse.c) and for /proc/<pid>/cgroup and /proc/<pid>/mountinfo
+ * (cgroup_paths.c).
  *
  * Every function takes a buffer and its length (the buffer need not be
  * NUL-terminated and may be truncated anywhere), touches no files and no

@@ -54,3 +54,22 @@ bool scan_line(struct scan_lines *it, const char **line, size_t *n)
     *n = len;
     return true;
 }
+
+bool scan_field_next(struct scan_fields *it, const char **f, size_t *n)
+{
+    const char *s;
+
+    if (it->done)
+        return false;
+    s = memchr(it->p, it->sep, (size_t)(it->end - it->p));
+    *f = it->p;
+    if (!s) {
+        *n = (size_t)(it->end - it->p);
+        it->p = it->end;
+        it->done = true;
+    } else {
+        *n = (size_t)(s - it->p);
+        it->p = s + 1;
+    }
+    return true;
+}

@@ -1,6 +1,6 @@
 /* scan.h - the bounded-buffer scanning shared by the pure parsers
- * (cgroup_parse.c, procfs_parse.c): spans, not NUL-terminated strings; every
- * function stays within [p, p + n). */
+ * (cgroup_parse.c, cgroup_paths.c, procfs_parse.c): spans, not NUL-terminated
+ * strings; every function stays within [p, p + n). */
 #ifndef JEINIT_SCAN_H
 #define JEINIT_SCAN_H
 
@@ -53,5 +53,20 @@ struct scan_lines {
 };
 
 bool scan_line(struct scan_lines *it, const char **line, size_t *n);
+
+/* Yields the fields of [p, p + n) split on one separator character; two
+ * separators in a row yield an empty field. */
+struct scan_fields {
+    const char *p, *end;
+    char sep;
+    bool done;
+};
+
+static inline struct scan_fields scan_fields_of(const char *p, size_t n, char sep)
+{
+    return (struct scan_fields){.p = p, .end = p + n, .sep = sep, .done = false};
+}
+
+bool scan_field_next(struct scan_fields *it, const char **f, size_t *n);
 
 #endif
