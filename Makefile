@@ -9,7 +9,7 @@ STRIP   ?= strip
 # The version (--version, the start line, the .deb, the images):
 # packaging/version.sh, from `git describe`; `make release VERSION=x.y.z`.
 ifeq ($(origin VERSION),undefined)
-VERSION := $(shell packaging/version.sh)
+VERSION := $(shell packaging/version.sh 2>/dev/null || sed -n 's/.*JEINIT_VERSION_BASE "\(.*\)"/\1/p' src/version.h)
 endif
 # make release: no path of the tree in the binaries (-ffile-prefix-map)
 REPRO_CFLAGS ?=

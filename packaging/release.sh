@@ -11,8 +11,9 @@
 #   jeinit_VERSION_DEB.deb      /usr/bin/jeinit, /usr/lib/jeinit/ (the agent and
 #                               jemalloc: jeinit looks in ../lib/jeinit), the man
 #                               page, /usr/share/doc/jeinit/copyright
-# and SHA256SUMS over them. OUT_DIR/ARCH/ holds the three files unpacked, and
-# OUT_DIR/build-ARCH/ the build.
+# and SHA256SUMS over them. OUT_DIR/ARCH/ holds the three files unpacked,
+# OUT_DIR/build-ARCH/ the build, and OUT_DIR/image/DEBARCH/ what
+# docker/Dockerfile takes with --build-arg DIST=release.
 #
 # Reproducible: SOURCE_DATE_EPOCH (default: the commit's time) for every
 # timestamp, no path of the tree or of the build in a binary
@@ -30,6 +31,7 @@ shift 2
 root=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$out" && out=$(cd "$out" && pwd)
 make=${MAKE:-make}
+cache=${JEINIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/jeinit}
 
 # a version dpkg takes as its upstream part, and safe in a C string
 if ! [[ $version =~ ^[0-9][A-Za-z0-9.+~-]*$ ]]; then
@@ -69,7 +71,7 @@ for arch in "$@"; do
     fi
     b=$out/build-$arch
     echo "release: $arch with $cc"
-    "$make" -C "$root" -s --no-print-directory BUILD="$b" CC="$cc" STRIP="$strip" \
+    "$make" -C "$root" -s --no-print-directory -j"$(nproc 2>/dev/null || echo 2)" BUILD="$b" CC="$cc" STRIP="$strip" \
         VERSION="$version" REPRO_CFLAGS="-ffile-prefix-map=$root=." \
         "$b/static/jeinit" "$b/libjeinit-agent.so"
     CC=$cc STRIP=$strip JEMALLOC_HOST=$jemalloc_host "$root/src/jemalloc/build.sh" "$b" >/dev/null
@@ -126,6 +128,28 @@ for arch in "$@"; do
     dpkg-deb --root-owner-group -Zxz --build "$s" "$out/$deb" >/dev/null
     rm -rf "$s"
     files+=("$name.tar.gz" "jeinit-$arch" "$deb")
+
+    # the images' inputs (docker/Dockerfile with DIST=release), by Debian's
+    # name of the architecture, as podman's TARGETARCH says it: the three
+    # files, and for k8s-init a static busybox (Debian's busybox-static)
+    img=$out/image/$debarch
+    rm -rf "$img" && mkdir -p "$img/dist" "$img/k8s-init/bin"
+    cp -p "$d/jeinit" "$d/libjeinit-agent.so" "$d/libjemalloc.so.2" "$img/dist/"
+    debs=$cache/debs
+    mkdir -p "$debs"
+    bb=$(ls "$debs"/busybox-static_*_"$debarch".deb 2>/dev/null | tail -1) || true
+    if [ -z "$bb" ]; then
+        (cd "$debs" && apt-get download -qq "busybox-static:$debarch" >/dev/null 2>&1) || true
+        bb=$(ls "$debs"/busybox-static_*_"$debarch".deb 2>/dev/null | tail -1) || true
+    fi
+    if [ -n "$bb" ]; then
+        dpkg-deb --fsys-tarfile "$bb" | tar -xOf - ./bin/busybox >"$img/k8s-init/bin/busybox"
+        chmod 0755 "$img/k8s-init/bin/busybox"
+        ln -s busybox "$img/k8s-init/bin/cp"
+    else
+        echo "release: no busybox-static:$debarch (apt-get download failed): no k8s-init image for $debarch" >&2
+        rm -rf "$img/k8s-init"
+    fi
 done
 
 (cd "$out" && sha256sum "${files[@]}" >SHA256SUMS)

@@ -51,3 +51,7 @@ if ! grep -rqsE '^[[:space:]]*(deb-src[[:space:]]|Types:.*deb-src)' /etc/apt/sou
     apt-get update -qq
     echo "deps: added deb-src entries (for apt-get source jemalloc)"
 fi
+
+# make release and the release tier: the aarch64 cross toolchain, the arm64
+# libraries (dpkg multiarch), qemu-user-static and its binfmt handler
+"$(dirname "$0")/../packaging/deps.sh"

@@ -72,6 +72,7 @@ if [ -f "$cached" ] && [ -z "${JEINIT_JEMALLOC_REBUILD:-}" ]; then
     reused=" (from $cached)"
 else
     mkdir -p "$work"
+    cd "$here" # the objects' DW_AT_comp_dir, mapped as their sources are
     $cc -O2 -g -fPIC -fvisibility=hidden -D_GNU_SOURCE -Wall -Wextra -Werror \
         -ffile-prefix-map="$here"=src/jemalloc -c "$here/libc_only.c" -o "$work/libc_only.o"
     $cc -O2 -g -fPIC -fvisibility=hidden -D_GNU_SOURCE -Wall -Wextra -Werror \
