@@ -48,6 +48,14 @@ setup_file() {
     done
 }
 
+teardown_file() {
+    # what the image builds left (their layers carry the label)
+    if [ -z "$NO_RELEASE" ] && [ -z "$(podman_unavailable)" ]; then
+        podman_env
+        podman image prune -f --filter label=jeinit-release-test=1 >/dev/null 2>&1 || true
+    fi
+}
+
 setup() {
     [ -z "$NO_RELEASE" ] || skip "$NO_RELEASE"
     JEINIT=$REL/aarch64/jeinit
@@ -243,7 +251,7 @@ machine() {
         for target in files k8s-init; do
             img=localhost/jeinit-test:release-$target-$platform
             podman build --platform "linux/$platform" --build-arg DIST=release \
-                --build-arg RELEASE_DIR="${REL#"$ROOT"/}" --label jeinit-test=1 \
+                --build-arg RELEASE_DIR="${REL#"$ROOT"/}" --label jeinit-release-test=1 \
                 -f "$ROOT/docker/Dockerfile" --target "$target" -t "$img" "$ROOT" \
                 >"$BATS_TEST_TMPDIR/build.log" 2>&1 || {
                 tail -n 30 "$BATS_TEST_TMPDIR/build.log"
