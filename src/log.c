@@ -18,6 +18,7 @@
 /* A line and its newline: PIPE_BUF, so that one write() into the pipe that
  * jeinit shares with the program is atomic. */
 #define LOG_LINE_MAX ((size_t)4096)
+_Static_assert(4096 <= PIPE_BUF, "a line must fit in one atomic pipe write");
 /* Any one string of a line, escapes counted: room for the rest of the line. */
 #define LOG_STR_MAX ((size_t)1024)
 /* Text mode: what a cut line ends with (" truncated=true"). */
@@ -311,22 +312,33 @@ void log_msg(enum log_level level, const char *event, const char *fmt, ...)
     log_end(w);
 }
 
+/* Whole lines, at most PIPE_BUF bytes: one write() of them into a pipe is
+ * atomic (never split by the program's own output), and O_NONBLOCK then
+ * writes all of it or nothing. Every line is at most LOG_LINE_MAX ==
+ * PIPE_BUF, so there is always at least one. */
+static size_t whole_lines(const char *buf, size_t len)
+{
+    const char *nl;
+
+    if (len <= PIPE_BUF)
+        return len;
+    nl = memrchr(buf, '\n', PIPE_BUF);
+    return nl ? (size_t)(nl - buf) + 1 : PIPE_BUF;
+}
+
 static ssize_t out_write(const char *buf, size_t len)
 {
+    if (L.kind == OUT_FILE)
+        return write(L.fd, buf, len);
+    len = whole_lines(buf, len);
     if (L.kind == OUT_SOCKET)
         return send(L.fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (L.kind == OUT_POLLED) {
         struct pollfd p = {.fd = L.fd, .events = POLLOUT};
-        const char *nl;
 
         if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLOUT | POLLERR | POLLHUP))) {
             errno = EAGAIN;
             return -1;
-        }
-        if (len > PIPE_BUF) {
-            /* whole lines when they fit */
-            nl = memrchr(buf, '\n', PIPE_BUF);
-            len = nl ? (size_t)(nl - buf) + 1 : PIPE_BUF;
         }
     }
     return write(L.fd, buf, len);

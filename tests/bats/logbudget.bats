@@ -167,3 +167,36 @@ sleep "$0"; kill $p; wait'
     # and the LogQL line filter's jq equivalent: memory lines not heartbeats
     printf '%s\n' "$stderr" | jq -c 'select(.event == "memory" and .reason != "heartbeat") | .msg' | grep -q 'memory'
 }
+
+@test "in a pipe the program floods too, every jeinit line stays whole (one write of whole lines)" {
+    # the program writes 100-byte lines as fast as it can into the stderr
+    # pipe it shares with jeinit, read slowly (700 bytes a millisecond: the
+    # pipe stays nearly full), while jeinit writes a memory line and 40
+    # memory_process lines every 0.1 s: a line of jeinit's split by a partial
+    # write shows up as a line with both (before: 33-56 in 1,500)
+    TIMEOUT=40 pid1 --log-format json --interval 0.1 --heartbeat 0 --log-processes all -- sh -c '
+        for i in $(seq 40); do sleep 5 & p="$p $!"; done
+        python3 -c "
+import os, time
+line = b\"x\" * 99 + b\"\\n\"
+end = time.time() + 3
+while time.time() < end:
+    os.write(2, line)
+"; kill $p; wait' 2>&1 | python3 -c '
+import os, sys, time
+with open(sys.argv[1], "wb") as out:
+    while True:
+        b = os.read(0, 700)
+        if not b:
+            break
+        out.write(b)
+        time.sleep(0.001)
+' "$LOG"
+    ours=$(grep -c '"ts":' "$LOG")
+    [ "$ours" -ge 300 ]
+    [ "$(grep -c '^x\{99\}$' "$LOG")" -ge 1000 ]
+    run grep -c -e 'xxxxxxxxxx.*"ts":' -e '"ts":.*xxxxxxxxxx' "$LOG"
+    [ "$output" -eq 0 ]
+    stderr=$(grep '"ts":' "$LOG")
+    "$SCHEMA" --strict <<<"$stderr"
+}
