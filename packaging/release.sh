@@ -137,10 +137,10 @@ for arch in "$@"; do
     cp -p "$d/jeinit" "$d/libjeinit-agent.so" "$d/libjemalloc.so.2" "$img/dist/"
     debs=$cache/debs
     mkdir -p "$debs"
-    bb=$(ls "$debs"/busybox-static_*_"$debarch".deb 2>/dev/null | tail -1) || true
+    bb=$(find "$debs" -name "busybox-static_*_$debarch.deb" | sort | tail -1)
     if [ -z "$bb" ]; then
         (cd "$debs" && apt-get download -qq "busybox-static:$debarch" >/dev/null 2>&1) || true
-        bb=$(ls "$debs"/busybox-static_*_"$debarch".deb 2>/dev/null | tail -1) || true
+        bb=$(find "$debs" -name "busybox-static_*_$debarch.deb" | sort | tail -1)
     fi
     if [ -n "$bb" ]; then
         dpkg-deb --fsys-tarfile "$bb" | tar -xOf - ./bin/busybox >"$img/k8s-init/bin/busybox"
@@ -154,4 +154,4 @@ done
 
 (cd "$out" && sha256sum "${files[@]}" >SHA256SUMS)
 echo "release: $version in $out"
-(cd "$out" && ls -l SHA256SUMS "${files[@]}" | awk '{ printf "  %9d  %s\n", $5, $9 }')
+(cd "$out" && stat -c '  %9s  %n' SHA256SUMS "${files[@]}")
