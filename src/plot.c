@@ -378,8 +378,52 @@ static void memory_line(struct plot *p, yajl_val o, int64_t t)
         copy_printable(p->last_diagnosis_why, sizeof(p->last_diagnosis_why), why);
 }
 
+/* A usage figure from between two memory lines (an OOM post-mortem's
+ * last_samples, which catch the climb that change-driven lines skip):
+ * inserted in time order, with the limits' and processes' values of the
+ * line before (a value holds until the next line); folded into its stored
+ * sample (the maximum kept) once samples stand for several lines. */
+static void usage_between(struct plot *p, int64_t t, uint64_t usage)
+{
+    size_t i = p->n, at;
+
+    if (usage == PLOT_NONE || p->n == 0 || t < p->t_ms[0])
+        return;
+    while (i > 0 && p->t_ms[i - 1] > t)
+        i--;
+    at = i - 1; /* the stored sample whose step covers t */
+    p->between++;
+    if (p->t_ms[at] == t || p->stride > 1 || p->n == PLOT_SAMPLES_MAX) {
+        p->usage[at] = max_none(p->usage[at], usage);
+        return;
+    }
+#define SHIFT(a) memmove(&(a)[i + 1], &(a)[i], (p->n - i) * sizeof((a)[0]))
+    SHIFT(p->t_ms);
+    SHIFT(p->usage);
+    SHIFT(p->limit);
+    SHIFT(p->ceiling);
+    SHIFT(p->high);
+    for (size_t k = 0; k < p->nproc; k++) {
+        SHIFT(p->proc[k]->rss);
+        SHIFT(p->proc[k]->allocated);
+        SHIFT(p->proc[k]->held);
+        p->proc[k]->rss[i] = p->proc[k]->rss[at];
+        p->proc[k]->allocated[i] = p->proc[k]->allocated[at];
+        p->proc[k]->held[i] = p->proc[k]->held[at];
+    }
+#undef SHIFT
+    p->t_ms[i] = t;
+    p->usage[i] = usage;
+    p->limit[i] = p->limit[at];
+    p->ceiling[i] = p->ceiling[at];
+    p->high[i] = p->high[at];
+    p->n++;
+}
+
 static void oom_kill_line(struct plot *p, yajl_val o, int64_t t)
 {
+    yajl_val last = get(o, "last_samples");
+
     yajl_val who = get(o, "victim");
     struct plot_event *e = event_add(p, t, PEV_OOM_KILL);
     char rss[32];
@@ -392,6 +436,12 @@ static void oom_kill_line(struct plot *p, yajl_val o, int64_t t)
                  (long long)get_u64(who, "pid"), rss);
     else
         fmt_text(e, "OOM kill");
+    for (size_t k = 0; YAJL_IS_ARRAY(last) && k < last->u.array.len; k++) {
+        double ago = get_double(last->u.array.values[k], "t_s");
+        if (ago <= 0 && ago > -3600) /* seconds before the kill */
+            usage_between(p, t + (int64_t)(ago * 1000),
+                          get_u64(last->u.array.values[k], "usage_bytes"));
+    }
 }
 
 static void event_line(struct plot *p, const char *ev, yajl_val o, int64_t t)
@@ -403,7 +453,7 @@ static void event_line(struct plot *p, const char *ev, yajl_val o, int64_t t)
         oom_kill_line(p, o, t);
     } else if (strcmp(ev, "memory_max") == 0 || strcmp(ev, "memory_high") == 0 ||
                strcmp(ev, "oom") == 0) {
-        bool max = ev[7] == 'm', oom = ev[0] == 'o';
+        bool oom = strcmp(ev, "oom") == 0, max = strcmp(ev, "memory_max") == 0;
         e = event_add(p, t, oom ? PEV_OOM : max ? PEV_MEMORY_MAX : PEV_MEMORY_HIGH);
         fmt_text(e, "%s (%llu times)",
                  oom   ? "cgroup out of memory"

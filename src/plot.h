@@ -86,6 +86,7 @@ struct plot {
 
     /* what was read */
     uint64_t lines, jeinit_lines, memory_lines, skipped, too_deep, events_dropped, procs_replaced;
+    uint64_t between; /* usage figures from OOM post-mortems (last_samples) */
 };
 
 /* Allocates an empty model (NULL when out of memory); plot_free frees it. */

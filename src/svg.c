@@ -510,7 +510,7 @@ static double event_list(struct sbuf *b, const struct plot *p, double y)
 
 static void header(struct sbuf *b, const struct plot *p)
 {
-    char from[40], to[40], peak[32], lim[32], text[256];
+    char from[40], to[40], peak[32], lim[32], text[256], more[128] = "";
     uint64_t lim_b = max_of(p->limit, p->n);
     double span = (double)(p->t_last - p->t_first) / 1000.0;
 
@@ -529,18 +529,23 @@ static void header(struct sbuf *b, const struct plot *p)
     out(b, "<text x=\"%.1f\" y=\"26\" font-size=\"17\" font-weight=\"bold\">", LEFT);
     out_text(b, text);
     out(b, "</text>\n");
-    (void)snprintf(text, sizeof(text),
-                   "peak usage %s, limit %s; %u OOM kill%s; diagnosis at the end: %s; "
-                   "%llu memory lines, one point per %u",
+    (void)snprintf(text, sizeof(text), "peak usage %s, limit %s; %u OOM kill%s; %llu memory lines",
                    peak, lim_b ? lim : "none", p->event_count[PEV_OOM_KILL],
                    p->event_count[PEV_OOM_KILL] == 1 ? "" : "s",
-                   p->diagnosis[0] ? p->diagnosis : "none", (unsigned long long)p->memory_lines,
-                   p->stride);
+                   (unsigned long long)p->memory_lines);
+    if (p->between)
+        (void)snprintf(more, sizeof(more), " + %llu usage points from OOM post-mortems",
+                       (unsigned long long)p->between);
+    if (p->stride > 1)
+        (void)snprintf(more + strlen(more), sizeof(more) - strlen(more),
+                       "; a point is the maximum of %u lines", p->stride);
     out(b, "<text x=\"%.1f\" y=\"46\" font-size=\"12\">", LEFT);
     out_text(b, text);
+    out_text(b, more);
     out(b, "</text>\n");
-    if (p->last_diagnosis_why[0]) {
-        (void)snprintf(text, sizeof(text), "why: %s", p->last_diagnosis_why);
+    if (p->diagnosis[0]) {
+        (void)snprintf(text, sizeof(text), "diagnosis at the end: %s%s%s", p->diagnosis,
+                       p->last_diagnosis_why[0] ? ": " : "", p->last_diagnosis_why);
         out(b, "<text x=\"%.1f\" y=\"63\" font-size=\"11\" fill=\"#444\">", LEFT);
         out_text(b, text);
         out(b, "</text>\n");

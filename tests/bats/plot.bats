@@ -81,7 +81,12 @@ memory_line() {
     # every memory line is a step of the usage: as many as the log has
     lines=$(grep -c '"event":"memory"' "$OOMLOG")
     [ "$lines" -ge 5 ]
-    grep -q "$lines memory lines, one point per 1" "$OUT/oom.svg"
+    grep -Eq "[0-9]+ OOM kills?; $lines memory lines( \+ [0-9]+ usage points from OOM post-mortems)?<" "$OUT/oom.svg"
+    # the OOM post-mortem's last samples, between the change-driven lines
+    if [ "$(jq -R 'fromjson? | select(.event == "oom_kill") | .last_samples | length' "$OOMLOG" |
+        jq -s add)" -gt 0 ]; then
+        grep -Eq "; $lines memory lines \+ [0-9]+ usage points from OOM post-mortems<" "$OUT/oom.svg"
+    fi
 }
 
 @test "rendered by headless Chromium: the picture is not blank and shows the usage and the OOM kill" {
@@ -176,7 +181,7 @@ EOF
     xmllint --noout "$OUT/big.svg"
     [ "$(stat -c %s "$OUT/big.svg")" -lt 1000000 ]
     grep -q 'the 6 largest by peak RSS (of 48 seen)' "$OUT/big.svg"
-    grep -q '200000 memory lines, one point per 256' "$OUT/big.svg"
+    grep -q '200000 memory lines; a point is the maximum of 256 lines' "$OUT/big.svg"
     # the largest is w64: 64 + 99 MiB at its peak
     grep -q 'w64 (pid 64), peak 163 MiB' "$OUT/big.svg"
     [ "$(grep -o '(pid [0-9]*), peak' "$OUT/big.svg" | wc -l)" -eq 6 ]

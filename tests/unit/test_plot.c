@@ -129,7 +129,13 @@ static void test_lines(void)
                   "\"reason\":\"near the limit\",\"released_bytes\":33554432}"),
           "a purge line is read");
     CHECK_STR(p->event[3].text, "purge: 32 MiB released (near the limit)", "its sentence");
-    CHECK(p->skipped == 4 && p->jeinit_lines == 5, "4 lines skipped, 5 read");
+    CHECK(feed(p, "{\"ts\":\"2026-11-30T10:05:03.000Z\",\"level\":\"warn\",\"event\":\"oom\","
+                  "\"count\":10}"),
+          "an oom line is read (a 3-letter event: the fuzzer found a read past it)");
+    CHECK(p->event[4].kind == PEV_OOM &&
+              strcmp(p->event[4].text, "cgroup out of memory (10 times)") == 0,
+          "its sentence: %s", p->event[4].text);
+    CHECK(p->skipped == 4 && p->jeinit_lines == 6, "4 lines skipped, 6 read");
     plot_free(p);
 }
 
@@ -162,6 +168,31 @@ static void test_bounds(void)
     plot_free(p);
 }
 
+static void test_post_mortem(void)
+{
+    struct plot *p = plot_new();
+
+    memory_at(p, 0, 100, 1, 50);
+    memory_at(p, 10, 40, 2, 30);
+    CHECK(feed(p, "{\"ts\":\"2026-11-30T10:00:10.500Z\",\"level\":\"error\",\"event\":"
+                  "\"oom_kill\",\"last_samples\":[{\"t_s\":-5.5,\"usage_bytes\":199229440},"
+                  "{\"t_s\":-3.0,\"usage_bytes\":209715200},{\"t_s\":\"x\"},{\"t_s\":-99999}]}"),
+          "an oom_kill line with its last samples");
+    CHECK_INT(p->n, 4, "two usage points inserted between the memory lines");
+    CHECK(p->t_ms[1] - p->t_ms[0] == 5000 && p->t_ms[2] - p->t_ms[0] == 7500 &&
+              p->t_ms[3] - p->t_ms[0] == 10000,
+          "in time order");
+    CHECK_U64(p->usage[2], (uint64_t)200 << 20, "the climb before the kill is drawn");
+    CHECK(p->proc[0]->rss[1] == (uint64_t)50 << 20 && p->proc[0]->rss[2] == (uint64_t)50 << 20,
+          "a process's value holds from the line before");
+    CHECK(p->proc[1]->rss[1] == PLOT_NONE && p->proc[1]->rss[3] == (uint64_t)30 << 20,
+          "one that appeared later stays absent before");
+    CHECK(p->limit[1] == p->limit[0], "the limit too");
+    CHECK_INT(p->between, 2, "counted");
+    CHECK_INT(p->memory_lines, 2, "not as memory lines");
+    plot_free(p);
+}
+
 static void test_svg(void)
 {
     struct plot *p = plot_new();
@@ -188,6 +219,7 @@ int main(void)
     test_depth();
     test_lines();
     test_bounds();
+    test_post_mortem();
     test_svg();
     return check_done();
 }
