@@ -40,7 +40,14 @@ sleep "$0"; kill $p; wait'
     # of the steady state (after the first heartbeat, up to the last one)
     # per simulated second, times a day, plus the lines written once (start,
     # the first lines, the processes ending, exit).
-    TIMEOUT=90 run_logged --interval 0.1 --heartbeat 6 -- sh -c "$IDLE8" 26
+    # in a memory cgroup of its own (512M), as a container: usage and the
+    # diagnosis are its processes', not the machine's
+    require_memcg
+    CG=$(memcg_create 512M)
+    status=0
+    in_memcg "$CG" timeout 90 unshare --pid --fork --mount-proc --kill-child \
+        "$JEINIT" --log-format json --interval 0.1 --heartbeat 6 -- sh -c "$IDLE8" 26 >"$LOG.out" 2>"$LOG" || status=$?
+    stderr=$(cat "$LOG")
     [ "$status" -eq 0 ]
     events memory | jq -s -e 'length >= 4 and (map(select(.reason == "heartbeat")) | length >= 3)' >/dev/null
     event_any memory '.totals.processes == 8'
