@@ -21,10 +21,16 @@ teardown() {
     [ -z "$CG" ] || memcg_remove "$CG"
 }
 
-# jeinit as PID 1 (pid1) with its stderr in $LOG and $stderr.
+# jeinit as PID 1 in a 512M memory cgroup of its own (as a container: its
+# usage and diagnosis are its processes', not the machine's), its stderr in
+# $LOG and $stderr.
 run_logged() {
+    require_memcg
+    [ -z "$CG" ] || memcg_remove "$CG"
+    CG=$(memcg_create 512M)
     status=0
-    pid1 --log-format json "$@" >"$LOG.out" 2>"$LOG" || status=$?
+    in_memcg "$CG" timeout -k 5 "${TIMEOUT:-60}" unshare --pid --fork --mount-proc --kill-child \
+        "$JEINIT" --log-format json "$@" >"$LOG.out" 2>"$LOG" || status=$?
     stderr=$(cat "$LOG")
 }
 
@@ -40,14 +46,7 @@ sleep "$0"; kill $p; wait'
     # of the steady state (after the first heartbeat, up to the last one)
     # per simulated second, times a day, plus the lines written once (start,
     # the first lines, the processes ending, exit).
-    # in a memory cgroup of its own (512M), as a container: usage and the
-    # diagnosis are its processes', not the machine's
-    require_memcg
-    CG=$(memcg_create 512M)
-    status=0
-    in_memcg "$CG" timeout 90 unshare --pid --fork --mount-proc --kill-child \
-        "$JEINIT" --log-format json --interval 0.1 --heartbeat 6 -- sh -c "$IDLE8" 26 >"$LOG.out" 2>"$LOG" || status=$?
-    stderr=$(cat "$LOG")
+    TIMEOUT=90 run_logged --interval 0.1 --heartbeat 6 -- sh -c "$IDLE8" 26
     [ "$status" -eq 0 ]
     events memory | jq -s -e 'length >= 4 and (map(select(.reason == "heartbeat")) | length >= 3)' >/dev/null
     event_any memory '.totals.processes == 8'
