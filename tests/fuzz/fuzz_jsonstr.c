@@ -59,7 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     yajl_tree_free(v);
 
     /* text mode, top level: key=value (quoted through yajl when needed) and msg */
-    w = (struct jw){.g = g, .text = true, .text_buf = text, .text_cap = sizeof(text), .str_max = cap};
+    w = (struct jw){
+        .g = g, .text = true, .text_buf = text, .text_cap = sizeof(text), .str_max = cap};
     jw_strn(&w, "k", (const char *)data, size);
     jw_strn(&w, "msg", (const char *)data, size);
     INVARIANT(w.text_len < sizeof(text));
