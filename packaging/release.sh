@@ -13,7 +13,7 @@
 #                               page, /usr/share/doc/jeinit/copyright
 # and SHA256SUMS over them. OUT_DIR/ARCH/ holds the three files unpacked,
 # OUT_DIR/build-ARCH/ the build, and OUT_DIR/image/DEBARCH/ what
-# docker/Dockerfile takes with --build-arg DIST=release.
+# docker/Dockerfile.release takes.
 #
 # Reproducible: SOURCE_DATE_EPOCH (default: the commit's time) for every
 # timestamp, no path of the tree or of the build in a binary
@@ -129,7 +129,7 @@ for arch in "$@"; do
     rm -rf "$s"
     files+=("$name.tar.gz" "jeinit-$arch" "$deb")
 
-    # the images' inputs (docker/Dockerfile with DIST=release), by Debian's
+    # the images' inputs (docker/Dockerfile.release), by Debian's
     # name of the architecture, as podman's TARGETARCH says it: the three
     # files, and for k8s-init a static busybox (Debian's busybox-static)
     img=$out/image/$debarch

@@ -250,9 +250,9 @@ machine() {
         [ "$platform" = amd64 ] || arch=aarch64
         for target in files k8s-init; do
             img=localhost/jeinit-test:release-$target-$platform
-            podman build --platform "linux/$platform" --build-arg DIST=release \
+            podman build --platform "linux/$platform" \
                 --build-arg RELEASE_DIR="${REL#"$ROOT"/}" --label jeinit-release-test=1 \
-                -f "$ROOT/docker/Dockerfile" --target "$target" -t "$img" "$ROOT" \
+                -f "$ROOT/docker/Dockerfile.release" --target "$target" -t "$img" "$ROOT" \
                 >"$BATS_TEST_TMPDIR/build.log" 2>&1 || {
                 tail -n 30 "$BATS_TEST_TMPDIR/build.log"
                 false
