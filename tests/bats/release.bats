@@ -181,8 +181,8 @@ machine() {
 @test "aarch64 jemalloc's heap profile unwinds (libgcc's unwinder through libc_only.c's _dl_find_object)" {
     # lg_prof_sample:0 records every allocation with its backtrace; a
     # backtrace of one frame would mean the unwinder found no FDE past it
-    MALLOC_CONF=prof:true,prof_final:true,lg_prof_sample:0,prof_prefix:$BATS_TEST_TMPDIR/prof \
-        LD_PRELOAD=$REL/aarch64/libjemalloc.so.2 timeout 60 "$A64/memhog" churn 0.2 4 >/dev/null
+    timeout 60 env MALLOC_CONF=prof:true,prof_final:true,lg_prof_sample:0,prof_prefix:"$BATS_TEST_TMPDIR/prof" \
+        LD_PRELOAD="$REL/aarch64/libjemalloc.so.2" "$A64/memhog" churn 0.2 4 >/dev/null
     heap=$(ls "$BATS_TEST_TMPDIR"/prof.*.heap)
     head -1 "$heap" | grep -q "^heap_v2/1"
     # the deepest stack: its frames beyond memhog's own, down to main and libc
