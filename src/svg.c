@@ -518,8 +518,10 @@ static void header(struct sbuf *b, const struct plot *p)
     utc_format(p->t_last, to, sizeof(to));
     plot_format_bytes(max_of(p->usage, p->n), peak, sizeof(peak));
     plot_format_bytes(lim_b, lim, sizeof(lim));
-    (void)snprintf(text, sizeof(text), "jeinit memory report: %.10s %.8s to %.8s UTC (%.1f %s)",
-                   from, from + 11, to + 11,
+    /* the end's date too when it is another day */
+    (void)snprintf(text, sizeof(text),
+                   "jeinit memory report: %.10s %.8s to %.*s%s%.8s UTC (%.1f %s)", from, from + 11,
+                   memcmp(from, to, 10) ? 10 : 0, to, memcmp(from, to, 10) ? " " : "", to + 11,
                    span < 120    ? span
                    : span < 7200 ? span / 60
                                  : span / 3600,
