@@ -16,6 +16,7 @@ struct plot *plot_new(void)
         return NULL;
     p->stride = 1;
     p->start_high = PLOT_NONE;
+    p->memory_seq = PLOT_NONE;
     p->t_first = INT64_MAX;
     p->t_last = INT64_MIN;
     return p;
@@ -354,6 +355,7 @@ static void memory_line(struct plot *p, yajl_val o, int64_t t)
         t = p->t_ms[p->n - 1]; /* a clock step back: kept in order */
     i = sample_slot(p, t);
     p->memory_lines++;
+    p->memory_seq = get_u64(o, "seq");
     p->usage[i] = max_none(p->usage[i], get_u64(o, "usage_bytes"));
     p->limit[i] = YAJL_IS_TRUE(unl) ? PLOT_NONE : later(p->limit[i], get_u64(o, "limit_bytes"));
     p->ceiling[i] = later(p->ceiling[i], get_u64(o, "ceiling_bytes"));
@@ -451,6 +453,12 @@ static void event_line(struct plot *p, const char *ev, yajl_val o, int64_t t)
 
     if (strcmp(ev, "oom_kill") == 0) {
         oom_kill_line(p, o, t);
+    } else if (strcmp(ev, "memory_process") == 0) {
+        yajl_val pid = get(o, "pid");
+        /* --log-processes all: one line per process after its memory line */
+        if (p->n > 0 && p->memory_seq != PLOT_NONE && get_u64(o, "seq") == p->memory_seq &&
+            YAJL_IS_INTEGER(pid) && YAJL_GET_INTEGER(pid) >= 0)
+            proc_sample(p, p->n - 1, o, YAJL_GET_INTEGER(pid), get_str(o, "comm"));
     } else if (strcmp(ev, "memory_max") == 0 || strcmp(ev, "memory_high") == 0 ||
                strcmp(ev, "oom") == 0) {
         bool oom = strcmp(ev, "oom") == 0, max = strcmp(ev, "memory_max") == 0;

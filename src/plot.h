@@ -80,6 +80,7 @@ struct plot {
 
     /* what the log said last */
     uint64_t start_high; /* memory.high from the start line */
+    uint64_t memory_seq; /* the last memory line's seq, for its memory_process lines */
     char diagnosis[32];  /* last diagnosis state */
     char last_diagnosis_why[112];
     int64_t t_first, t_last; /* every jeinit line's time (t_first > t_last: none) */

@@ -212,6 +212,19 @@ EOF
     grep -q '10:00:00 to 10:05:31 UTC (5.5 min)' "$OUT/next.svg"
 }
 
+@test "--log-processes all: the processes come from the memory_process lines of each memory line" {
+    require_root
+    [ -x "$MEMHOG" ] || skip "build first: make helpers"
+    TIMEOUT=60 pid1 --log-format json --interval 0.2 --log-processes all -- "$MEMHOG" leak 2 20 \
+        2>"$OUT/all.log" >/dev/null
+    grep -q '"event":"memory_process"' "$OUT/all.log"
+    # the memory lines themselves list none
+    [ "$(jq -R 'fromjson? | select(.event == "memory") | .processes | length' "$OUT/all.log" | sort -u)" = 0 ]
+    run --separate-stderr "$JEINIT" report "$OUT/all.log"
+    [ "$status" -eq 0 ]
+    [[ "$output" =~ memhog\ \(pid\ 2\),\ peak\ (1[5-9]|[2-9][0-9])(\.[0-9])?\ MiB ]]
+}
+
 @test "report is a subcommand only as the first argument: jeinit -- report runs a program named report" {
     mkdir -p "$OUT/bin"
     printf '#!/bin/sh\necho "the program named report ran with $*"\n' >"$OUT/bin/report"

@@ -193,6 +193,24 @@ static void test_post_mortem(void)
     plot_free(p);
 }
 
+static void test_memory_process(void)
+{
+    struct plot *p = plot_new();
+
+    feed(p, "{\"ts\":\"2026-11-30T10:00:01.000Z\",\"level\":\"info\",\"event\":\"memory\","
+            "\"seq\":5,\"usage_bytes\":104857600,\"processes\":[]}");
+    CHECK(feed(p, "{\"ts\":\"2026-11-30T10:00:01.000Z\",\"level\":\"info\",\"event\":"
+                  "\"memory_process\",\"seq\":5,\"pid\":9,\"comm\":\"app\",\"rss_bytes\":"
+                  "73400320,\"allocated_bytes\":52428800}"),
+          "a memory_process line is read");
+    feed(p, "{\"ts\":\"2026-11-30T10:00:01.000Z\",\"level\":\"info\",\"event\":"
+            "\"memory_process\",\"seq\":4,\"pid\":10,\"rss_bytes\":1}");
+    CHECK(p->nproc == 1 && p->proc[0]->pid == 9 && p->proc[0]->rss[0] == 73400320 &&
+              p->proc[0]->allocated[0] == 52428800,
+          "its process joins its memory line's sample; another seq's does not");
+    plot_free(p);
+}
+
 static void test_svg(void)
 {
     struct plot *p = plot_new();
@@ -220,6 +238,7 @@ int main(void)
     test_lines();
     test_bounds();
     test_post_mortem();
+    test_memory_process();
     test_svg();
     return check_done();
 }
