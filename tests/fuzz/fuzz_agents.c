@@ -112,7 +112,10 @@ static void take_reply(struct input *in, struct agent_reply *r, long *len, uint8
     *len = sizeof(*r);
 }
 
-/* The line's body must parse, and its totals be the sample's. */
+/* A memory line's room: the log budget's 4,096 bytes. */
+#define LINE_MAX_BYTES 4096
+
+/* The line's body must parse, fit, and its totals be the sample's. */
 static void check_line(const struct diag_sample *d)
 {
     struct jw w = {.g = jw_gen_new(false)};
@@ -123,9 +126,10 @@ static void check_line(const struct diag_sample *d)
 
     INVARIANT(w.g != NULL);
     (void)yajl_gen_map_open(w.g);
-    report_memory(&w, &mon, d);
+    report_memory(&w, &mon, d, "heartbeat", LINE_MAX_BYTES);
     INVARIANT(yajl_gen_map_close(w.g) == yajl_gen_status_ok);
     INVARIANT(yajl_gen_get_buf(w.g, &buf, &len) == yajl_gen_status_ok);
+    INVARIANT(len < LINE_MAX_BYTES); /* the body fits the line it was given */
     INVARIANT(len < sizeof(json));
     memcpy(json, buf, len);
     json[len] = '\0';
