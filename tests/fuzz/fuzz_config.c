@@ -33,7 +33,13 @@ static bool points_into(const char *p, char *const *entries, int n)
 static void check_ok(const struct config *cfg, int argc, char *const argv[], char *const envp[],
                      int envc)
 {
-    INVARIANT(cfg->mode >= MODE_RUN && cfg->mode <= MODE_LICENSE);
+    INVARIANT(cfg->mode >= MODE_RUN && cfg->mode <= MODE_REPORT);
+    if (cfg->mode == MODE_REPORT) {
+        /* `jeinit report [LOG]`: argv[1] exactly, at most one log */
+        INVARIANT(argc >= 2 && argc <= 3 && strcmp(argv[1], "report") == 0);
+        INVARIANT(cfg->report_log == (argc == 3 ? argv[2] : NULL));
+        return;
+    }
     INVARIANT(cfg->child_argc >= 0 && cfg->child_argc <= argc);
     INVARIANT(cfg->child_argv >= argv && cfg->child_argv + cfg->child_argc == argv + argc);
     INVARIANT(cfg->child_argv[cfg->child_argc] == NULL);
