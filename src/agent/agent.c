@@ -454,13 +454,13 @@ static uint64_t now_ms(void)
     return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
 }
 
-/* Called on the program's allocations while armed: an addition and a coarse
- * clock read (vDSO, a few ns). The thread starts on the first allocation
- * after the delay, or once the process has asked for AGENT_WAKE_BYTES
- * (a process building a big heap at once matters whatever its age; a
- * privilege-dropping wrapper asks for kilobytes), in whichever thread makes
- * it. Not in a vfork child (same memory, other pid): that must not start
- * anything. */
+/* Called on the program's allocations (and, under jemalloc, frees) while
+ * armed: an addition and a coarse clock read (vDSO, a few ns). The thread
+ * starts on the first allocation or free after the delay, or once the
+ * process has asked for AGENT_WAKE_BYTES (a process building a big heap at
+ * once matters whatever its age; a privilege-dropping wrapper asks for
+ * kilobytes), in whichever thread makes it. Not in a vfork child (same
+ * memory, other pid): that must not start anything. */
 static void maybe_wake(uint64_t size)
 {
     uint64_t asked = __atomic_add_fetch(&A.bytes, size, __ATOMIC_RELAXED);
@@ -471,13 +471,15 @@ static void maybe_wake(uint64_t size)
         start_thread();
 }
 
-/* jemalloc's allocation hook (experimental.hooks, 5.1+). Installed, it sends
- * every allocation through jemalloc's slow path; removed by the thread. */
+/* jemalloc's allocation and deallocation hooks (experimental.hooks, 5.1+).
+ * Installed, they send every allocation and free through jemalloc's slow
+ * path; removed by the thread. */
 typedef void (*je_hook_alloc)(void *extra, int type, void *result, uintptr_t result_raw,
                               uintptr_t args_raw[3]);
+typedef void (*je_hook_dalloc)(void *extra, int type, void *address, uintptr_t args_raw[3]);
 struct je_hooks {
     je_hook_alloc alloc_hook;
-    void *dalloc_hook;
+    je_hook_dalloc dalloc_hook;
     void *expand_hook;
     void *extra;
 };
@@ -509,9 +511,20 @@ static void on_alloc(void *extra, int type, void *result, uintptr_t result_raw,
         maybe_wake(requested(type, args_raw));
 }
 
+/* A free wakes the agent too: a process that built its heap early and
+ * frees it later (a worker done with a request, a batch job between
+ * phases) is the one whose allocator holds what it freed, and it may never
+ * allocate again. jemalloc calls this before the free, outside its locks. */
+static void on_dalloc(void *extra, int type, void *address, uintptr_t args_raw[3])
+{
+    (void)extra, (void)type, (void)args_raw;
+    if (address && __atomic_load_n(&A.armed, __ATOMIC_RELAXED))
+        maybe_wake(0);
+}
+
 static bool install_hook(void)
 {
-    struct je_hooks hooks = {on_alloc, NULL, NULL, NULL};
+    struct je_hooks hooks = {on_alloc, on_dalloc, NULL, NULL};
     void *h = NULL;
     size_t len = sizeof(h);
 

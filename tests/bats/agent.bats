@@ -116,6 +116,18 @@ print("done")'
         | unique | length >= 4' >/dev/null
 }
 
+@test "a process that only frees after the delay wakes its agent: what its allocator kept is shown" {
+    # memhog hold: 40 MiB at start (under the 64 MiB that wake the agent at
+    # once), freed 1.2 s later, nothing allocated after the start. The free
+    # is its last word: before the deallocation hook it was never reported.
+    run --separate-stderr pid1 --log-format json --interval 0.6 -- "$MEMHOG" hold 1.2 3 40
+    [ "$status" -eq 0 ]
+    [ "$output" = freed ]
+    events memory | jq -s -e '
+        [.[].processes[] | select(.comm == "memhog" and .allocator == "jemalloc")]
+        | (length > 0) and any(.[]; .held_bytes >= 8 * 1048576)' >/dev/null
+}
+
 @test "a process that closes every descriptor and reuses the agent's numbers is never touched" {
     run --separate-stderr pid1 --log-format json --interval 0.2 -- "$MEMHOG" fdchaos 3
     [ "$status" -eq 0 ]

@@ -9,6 +9,10 @@
  *   memhog churn SECONDS MB          allocate MB in 64 KiB blocks, free them
  *                                    all, idle: only a purge returns them when
  *                                    decay is off
+ *   memhog hold BEFORE AFTER MB      allocate MB in 64 KiB blocks at once,
+ *                                    BEFORE seconds later free them all, idle
+ *                                    AFTER seconds: nothing allocated after
+ *                                    the start (write(2), not stdio)
  *   memhog fdchaos SECONDS           after 1.5 s close every descriptor >= 3
  *                                    and reuse the agent's numbers for its
  *                                    own pipe; fails if anything else wrote
@@ -93,6 +97,29 @@ static int oom(double mb, double mb_per_s)
             sleep_s(1.0 / mb_per_s);
     }
     printf("survived %.0f MiB\n", mb);
+    return 0;
+}
+
+static int hold(double before, double after, double mb)
+{
+    static const char msg[] = "freed\n";
+    size_t n = (size_t)(mb * 16);
+    char **blocks = calloc(n, sizeof(char *));
+
+    if (!blocks)
+        return 1;
+    for (size_t i = 0; i < n; i++) {
+        blocks[i] = malloc(64 * 1024);
+        if (!blocks[i])
+            return 1;
+        memset(blocks[i], 5, 64 * 1024);
+    }
+    sleep_s(before);
+    for (size_t i = 0; i < n; i++)
+        free(blocks[i]);
+    if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0)
+        return 1;
+    sleep_s(after);
     return 0;
 }
 
@@ -186,13 +213,15 @@ int main(int argc, char **argv)
         return oom(a, b);
     if (!strcmp(argv[1], "churn") && argc == 4)
         return churn(a, b);
+    if (!strcmp(argv[1], "hold") && argc == 5)
+        return hold(a, b, atof(argv[4]));
     if (!strcmp(argv[1], "fdchaos") && argc == 3)
         return fdchaos(a);
     if (!strcmp(argv[1], "spin") && argc == 3)
         return spin(a);
 usage:
-    fprintf(stderr,
-            "usage: memhog leak S MBPS | retain S MB | oom MB [MBPS] | churn S MB | fdchaos S | "
-            "spin S\n");
+    fprintf(stderr, "usage: memhog leak S MBPS | retain S MB | oom MB [MBPS] | churn S MB | hold S "
+                    "S MB | fdchaos S | "
+                    "spin S\n");
     return 2;
 }
