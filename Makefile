@@ -219,8 +219,9 @@ helpers: $(HELPERS:%=$(BUILD)/helpers/%) $(BUILD)/helpers/libbumpalloc.so
 # exported but its constructor, no yajl or libcgroup.
 AGENT_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden -Isrc -O2 -g \
                 -fstack-protector-strong -D_FORTIFY_SOURCE=2 $(REPRO_CFLAGS)
-$(BUILD)/libjeinit-agent.so: src/agent/agent.c src/agent/proto.h | $(BUILD)
-	$(CC) $(AGENT_CFLAGS) -shared -Wl,-z,defs -Wl,-z,now -o $@ src/agent/agent.c -pthread
+AGENT_SRC := src/agent/agent.c src/agent/figures.c
+$(BUILD)/libjeinit-agent.so: $(AGENT_SRC) src/agent/figures.h src/agent/proto.h | $(BUILD)
+	$(CC) $(AGENT_CFLAGS) -shared -Wl,-z,defs -Wl,-z,now -o $@ $(AGENT_SRC) -pthread
 
 # jeinit's own jemalloc, beside jeinit (where `--jemalloc auto` looks first):
 # 5.3.0 from Debian's source package, C only, profiling kept, libc its only

@@ -2,13 +2,14 @@
  * program and every process it starts.
  *
  * It answers jeinit's requests with the allocator's own figures (jemalloc's
- * stats.* through mallctl, or glibc's mallinfo2) and purges on request. Rules,
+ * stats.* through mallctl, or glibc's mallinfo2: figures.c) and purges on
+ * request. Rules,
  * because this code runs inside someone else's program:
  *   - inert unless the inherited channel is jeinit's (JEINIT_AGENT_FD is a
  *     unix datagram socket whose creator is JEINIT_AGENT_PID);
  *   - nothing until the process has lived JEINIT_AGENT_DELAY_MS: no thread,
- *     no socket, no registration; it wakes on the first allocation after
- *     that (jemalloc's allocation hook, or under glibc its own malloc), so
+ *     no socket, no registration; it wakes on the first allocation or free
+ *     after that (jemalloc's hooks, or under glibc its own malloc), so
  *     short-lived processes and privilege-dropping entrypoints never carry a
  *     thread of ours, nor jemalloc's background threads, which it starts;
  *   - then one detached thread, all signals blocked, blocked in recv() when
@@ -38,15 +39,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "figures.h"
 #include "proto.h"
 
-#define FD_FLOOR           48
-#define STACK_SIZE         ((size_t)128 * 1024)
-#define PROBE_SIZE         4096 /* above glibc's tcache sizes */
-#define MALLCTL_ARENAS_ALL "4096"
-
-typedef int (*mallctl_fn)(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen);
-typedef struct mallinfo2 (*mallinfo2_fn)(void);
+#define FD_FLOOR   48
+#define STACK_SIZE ((size_t)128 * 1024)
+#define PROBE_SIZE 4096 /* above glibc's tcache sizes */
 
 /* jeinit's own jemalloc exports these (src/jemalloc/hook_entry.c): the same
  * hook without mallctl, whose first call initialises jemalloc's statistics
@@ -153,142 +151,6 @@ static bool channel_is_jeinits(int fd, long jeinit_pid)
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
         return false;
     return cred.pid == (pid_t)jeinit_pid;
-}
-
-/* --- allocator figures ----------------------------------------------------- */
-
-static uint64_t ctl_size(const char *name)
-{
-    size_t v = 0, len = sizeof(v);
-
-    if (A.mallctl(name, &v, &len, NULL, 0) != 0 || len != sizeof(v))
-        return UINT64_MAX;
-    return v;
-}
-
-static void ctl_refresh(void)
-{
-    uint64_t epoch = 1;
-    size_t len = sizeof(epoch);
-
-    (void)A.mallctl("epoch", &epoch, &len, &epoch, len);
-}
-
-static void jemalloc_stats(struct agent_reply *r)
-{
-    unsigned narenas = 0;
-    bool bg = false;
-    const char *version = NULL;
-    size_t len;
-
-    r->allocator = AGENT_ALLOC_JEMALLOC;
-    ctl_refresh();
-    r->allocated = ctl_size("stats.allocated");
-    r->active = ctl_size("stats.active");
-    r->metadata = ctl_size("stats.metadata");
-    r->resident = ctl_size("stats.resident");
-    r->mapped = ctl_size("stats.mapped");
-    r->retained = ctl_size("stats.retained");
-    if (r->resident != UINT64_MAX && r->allocated != UINT64_MAX)
-        r->held = r->resident > r->allocated ? r->resident - r->allocated : 0;
-    len = sizeof(narenas);
-    if (A.mallctl("arenas.narenas", &narenas, &len, NULL, 0) == 0)
-        r->narenas = narenas;
-    len = sizeof(bg);
-    if (A.mallctl("background_thread", &bg, &len, NULL, 0) == 0)
-        r->background_enabled = bg;
-    {
-        uint64_t n = ctl_size("stats.background_thread.num_threads");
-        r->background_threads = n == UINT64_MAX ? 0 : (uint32_t)n;
-    }
-    len = sizeof(version);
-    if (A.mallctl("version", &version, &len, NULL, 0) == 0 && version)
-        (void)strncpy(r->version_str, version, sizeof(r->version_str) - 1);
-}
-
-static uint64_t self_rss(void)
-{
-    char buf[128];
-    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-    ssize_t n;
-    unsigned long long size = 0, resident = 0;
-    char *p;
-
-    if (fd < 0)
-        return UINT64_MAX;
-    n = read(fd, buf, sizeof(buf) - 1);
-    (void)close(fd);
-    if (n <= 0)
-        return UINT64_MAX;
-    buf[n] = '\0';
-    size = strtoull(buf, &p, 10);
-    resident = strtoull(p, NULL, 10);
-    (void)size;
-    return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
-}
-
-static void glibc_stats(struct agent_reply *r)
-{
-    struct mallinfo2 mi;
-
-    if (!A.mallinfo2) {
-        /* the user's own allocator (tcmalloc, mimalloc...): no figures */
-        r->allocator = AGENT_ALLOC_UNKNOWN;
-        (void)strncpy(r->version_str, "unknown", sizeof(r->version_str) - 1);
-        return;
-    }
-    mi = A.mallinfo2();
-    r->allocator = AGENT_ALLOC_GLIBC;
-    r->allocated = mi.uordblks + mi.hblkhd;
-    r->mapped = mi.arena + mi.hblkhd;
-    r->held = mi.fordblks;
-    (void)strncpy(r->version_str, "glibc", sizeof(r->version_str) - 1);
-}
-
-static uint64_t elapsed_ns(const struct timespec *t0)
-{
-    struct timespec t1;
-
-    (void)clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (uint64_t)(t1.tv_sec - t0->tv_sec) * 1000000000u + (uint64_t)(t1.tv_nsec - t0->tv_nsec);
-}
-
-static void answer(const struct agent_request *req, struct agent_reply *r)
-{
-    struct timespec t0;
-
-    (void)clock_gettime(CLOCK_MONOTONIC, &t0);
-    memset(r, 0, sizeof(*r));
-    r->magic = AGENT_MAGIC;
-    r->version = AGENT_VERSION;
-    r->seq = req->seq;
-    r->allocated = r->active = r->metadata = r->resident = r->mapped = r->retained = r->held =
-        UINT64_MAX;
-    r->type = req->type == AGENT_PURGE ? AGENT_PURGED : AGENT_STATS;
-    if (req->type == AGENT_PURGE) {
-        uint64_t before, after;
-        if (A.mallctl) {
-            ctl_refresh();
-            before = ctl_size("stats.resident");
-            (void)A.mallctl("arena." MALLCTL_ARENAS_ALL ".purge", NULL, NULL, NULL, 0);
-        } else {
-            before = self_rss();
-            (void)malloc_trim(0);
-        }
-        if (A.mallctl) {
-            ctl_refresh();
-            after = ctl_size("stats.resident");
-        } else {
-            after = self_rss();
-        }
-        r->purged =
-            (before != UINT64_MAX && after != UINT64_MAX && before > after) ? before - after : 0;
-    }
-    if (A.mallctl)
-        jemalloc_stats(r);
-    else
-        glibc_stats(r);
-    r->cost_ns = elapsed_ns(&t0);
 }
 
 /* Background threads are the agent's to turn on (JEINIT_AGENT_BACKGROUND),
@@ -413,7 +275,7 @@ static void *agent_main(void *arg)
             break; /* jeinit is gone: stop quietly */
         if (!agent_request_valid(&req, n))
             continue;
-        answer(&req, &rep);
+        agent_answer(&req, &rep, A.mallctl, A.mallinfo2);
         if (!fd_still_ours(&A.priv))
             break;
         if (send(A.priv.fd, &rep, sizeof(rep), MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
