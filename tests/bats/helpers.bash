@@ -53,6 +53,16 @@ log_budget_ok() {
     }
 }
 
+# log_budget_ok on what jeinit wrote into files (a test that sent its log to
+# a file rather than to run's $stderr). Files that do not exist are skipped.
+log_file_budget_ok() {
+    local stderr="" f
+    for f in "$@"; do
+        [ -f "$f" ] && stderr+=$(cat "$f")$'\n'
+    done
+    log_budget_ok
+}
+
 # The JSON log lines of an event, from $stderr (set by run --separate-stderr).
 # (Lines that are not JSON, e.g. the program's own stderr, are skipped.)
 # Every test that reads its log through here also checks the log budget

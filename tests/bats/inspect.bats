@@ -76,6 +76,7 @@ could_not() {
 @test "what jeinit could not do: each warning of the JSON, by where it came from; (nothing) when none" {
     JEINIT_MEMORY_LIMIT=lots run --separate-stderr "$JEINIT" --cgroup-root "$CG" --inspect=text
     [ "$status" -eq 0 ]
+    log_budget_ok # the warning's own log line
     [[ "$output" == *$'\nWhat jeinit could not do\n'* ]]
     could_not "$output" | grep -qE "^  settings +ignoring JEINIT_MEMORY_LIMIT='lots'"
     json=$(JEINIT_MEMORY_LIMIT=lots "$JEINIT" --cgroup-root "$CG" --inspect)

@@ -61,6 +61,7 @@ memory_line() {
 
 @test "a real OOM run pictured: one well-formed SVG with usage, limit, the processes and the OOM kill" {
     require_oom_log
+    log_file_budget_ok "$OOMLOG" # the run's own log, within the budget
     run --separate-stderr "$JEINIT" report "$OOMLOG"
     [ "$status" -eq 0 ]
     [ -z "$stderr" ]
@@ -218,6 +219,7 @@ EOF
     TIMEOUT=60 pid1 --log-format json --interval 0.2 --log-processes all -- "$MEMHOG" leak 2 20 \
         2>"$OUT/all.log" >/dev/null
     grep -q '"event":"memory_process"' "$OUT/all.log"
+    log_file_budget_ok "$OUT/all.log"
     # the memory lines themselves list none
     [ "$(jq -R 'fromjson? | select(.event == "memory") | .processes | length' "$OUT/all.log" | sort -u)" = 0 ]
     run --separate-stderr "$JEINIT" report "$OUT/all.log"
@@ -231,6 +233,7 @@ EOF
     chmod +x "$OUT/bin/report"
     PATH=$OUT/bin:$PATH run --separate-stderr pid1 --log-format json -- report x
     [ "$status" -eq 0 ]
+    log_budget_ok
     [ "$output" = "the program named report ran with x" ]
     PATH=$OUT/bin:$PATH run --separate-stderr pid1 --log-format json -s report y
     [ "$status" -eq 0 ]

@@ -14,6 +14,13 @@ setup() {
     require_root
     REC=$BATS_TEST_TMPDIR/rec
     export ERR=$BATS_TEST_TMPDIR/err
+    ALL=$BATS_TEST_TMPDIR/all-stderr # every run's stderr, for the log budget
+}
+
+# Whatever the inits wrote in the test, jeinit's lines within the log budget
+# (tini's own lines are not jeinit's and are left alone).
+teardown() {
+    log_file_budget_ok "$ALL"
 }
 
 # as_pid1 INIT ARGS...: INIT as PID 1 of a new pid namespace. Sets code and ms
@@ -22,7 +29,7 @@ as_pid1() {
     local start
     start=$(date +%s%N)
     code=0
-    timeout -k 5 60 unshare --pid --fork --mount-proc --kill-child "$@" >/dev/null 2>&1 || code=$?
+    timeout -k 5 60 unshare --pid --fork --mount-proc --kill-child "$@" >/dev/null 2>>"$ALL" || code=$?
     ms=$((($(date +%s%N) - start) / 1000000))
 }
 
@@ -39,6 +46,7 @@ as_child() {
     ' sh "$@")
     read -r code ms left <<<"$out"
     err=$(cat "$ERR")
+    cat "$ERR" >>"$ALL"
 }
 
 # signalled INIT SIGNAL ARGS...: INIT as PID 1; SIGNAL sent to it once the
@@ -47,7 +55,7 @@ signalled() {
     local init=$1 sig=$2 runner pid start i
     shift 2
     : >"$REC"
-    timeout -k 5 60 unshare --pid --fork --mount-proc --kill-child "$init" "$@" >/dev/null 2>&1 &
+    timeout -k 5 60 unshare --pid --fork --mount-proc --kill-child "$init" "$@" >/dev/null 2>>"$ALL" &
     runner=$!
     wait_for_line "$REC" 10 ready
     pid=$(jeinit_pid "$runner" "$(basename "$init")")
