@@ -100,20 +100,33 @@ static int oom(double mb, double mb_per_s)
     return 0;
 }
 
+/* MB in 64 KiB blocks, each touched with fill; *n set to their count.
+ * NULL when an allocation fails. */
+static char **touched_blocks(double mb, int fill, size_t *n)
+{
+    char **blocks;
+
+    *n = (size_t)(mb * 16);
+    blocks = calloc(*n, sizeof(char *));
+    if (!blocks)
+        return NULL;
+    for (size_t i = 0; i < *n; i++) {
+        blocks[i] = malloc(64 * 1024);
+        if (!blocks[i])
+            return NULL;
+        memset(blocks[i], fill, 64 * 1024);
+    }
+    return blocks;
+}
+
 static int hold(double before, double after, double mb)
 {
     static const char msg[] = "freed\n";
-    size_t n = (size_t)(mb * 16);
-    char **blocks = calloc(n, sizeof(char *));
+    size_t n;
+    char **blocks = touched_blocks(mb, 5, &n);
 
     if (!blocks)
         return 1;
-    for (size_t i = 0; i < n; i++) {
-        blocks[i] = malloc(64 * 1024);
-        if (!blocks[i])
-            return 1;
-        memset(blocks[i], 5, 64 * 1024);
-    }
     sleep_s(before);
     for (size_t i = 0; i < n; i++)
         free(blocks[i]);
@@ -125,17 +138,11 @@ static int hold(double before, double after, double mb)
 
 static int churn(double seconds, double mb)
 {
-    size_t n = (size_t)(mb * 16);
-    char **blocks = calloc(n, sizeof(char *));
+    size_t n;
+    char **blocks = touched_blocks(mb, 4, &n);
 
     if (!blocks)
         return 1;
-    for (size_t i = 0; i < n; i++) {
-        blocks[i] = malloc(64 * 1024);
-        if (!blocks[i])
-            return 1;
-        memset(blocks[i], 4, 64 * 1024);
-    }
     for (size_t i = 0; i < n; i++)
         free(blocks[i]);
     printf("freed %.0f MiB\n", mb);
