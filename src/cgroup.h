@@ -32,9 +32,9 @@ struct libcgroup_probe {
 void cgroup_libcgroup_start(struct libcgroup_probe *p);
 void cgroup_libcgroup_finish(struct cgroup *cg, struct libcgroup_probe *p, int timeout_ms);
 void cgroup_read_limits(struct cgroup *cg, const struct config *cfg, struct cgroup_limits *lim);
-/* After the program is spawned: with memory.oom.group set, keep jeinit out
- * of a group OOM kill where it may (lim->oom_guard says what happened). */
-void cgroup_guard_oom_group(struct cgroup_limits *lim);
+/* After the program is spawned: keep jeinit out of the OOM killer's choice
+ * and of a group OOM kill where it may (lim->oom_guard says what happened). */
+void cgroup_guard_oom(struct cgroup_limits *lim);
 /* Fills u; never fails (missing files leave fields at UINT64_MAX). Opens
  * nothing new after the first call: the memory directory stays open. */
 void cgroup_read_usage(struct cgroup *cg, struct cgroup_usage *u);
@@ -42,6 +42,11 @@ void cgroup_read_usage(struct cgroup *cg, struct cgroup_usage *u);
  * no PSI): for the start, a reaped SIGKILL and the exit, which need no more.
  * False when the memory directory cannot be opened. */
 bool cgroup_read_counters(struct cgroup *cg, struct cgroup_usage *u);
+/* Usage, and the page cache (active + inactive file), alone (UINT64_MAX
+ * when unknown): once cgroup_read_usage has run, through descriptors kept
+ * open, so that reading them opens and allocates nothing (memevents_tight). */
+uint64_t cgroup_read_current(struct cgroup *cg);
+uint64_t cgroup_read_file_pages(struct cgroup *cg);
 void cgroup_close(struct cgroup *cg);
 
 #endif

@@ -291,21 +291,26 @@ void cgroup_read_limits(struct cgroup *cg, const struct config *cfg, struct cgro
     }
 }
 
-/* With memory.oom.group set (the kubelet sets it on v2 since Kubernetes
- * 1.28), an OOM kill takes every process of the group, jeinit too, and its
- * post-mortem and exit line are never written. The kernel spares the
- * processes whose oom_score_adj is -1000 (OOM_SCORE_ADJ_MIN) from a group
- * kill, and never picks them: jeinit asks for that for itself alone, after
- * the program was forked with the score it had. Only with CAP_SYS_RESOURCE
- * (not in a default or restricted pod): otherwise it says why, and the
- * memory lines are the evidence (k8s/README.md). */
-void cgroup_guard_oom_group(struct cgroup_limits *lim)
+/* The OOM killer must not pick jeinit. It takes the largest process, but
+ * once its victim is marked and its address space torn down, the victim's
+ * pages can stay charged for a moment: a charge in that moment (a /proc or
+ * cgroup file read allocates a kernel buffer) finds no other candidate and
+ * kills jeinit, and the program's exit, the post-mortem and the exit line
+ * are lost with it (seen on 6.18: jeinit reading 3 ms after memhog's kill).
+ * With memory.oom.group set (the kubelet sets it on v2 since Kubernetes
+ * 1.28) an OOM kill takes every process of the group, jeinit too. The
+ * kernel never picks a process whose oom_score_adj is -1000
+ * (OOM_SCORE_ADJ_MIN) and spares it from a group kill: jeinit asks for that
+ * for itself alone, after the program was forked with the score it had.
+ * Only with CAP_SYS_RESOURCE (not in a default or restricted pod):
+ * otherwise it says why, and the memory lines are the evidence
+ * (k8s/README.md). */
+void cgroup_guard_oom(struct cgroup_limits *lim)
 {
-    static char why[128];
+    static char why[160];
+    bool group = lim->oom_group.present && lim->oom_group.value == 1;
     int fd, e;
 
-    if (!lim->oom_group.present || lim->oom_group.value != 1)
-        return;
     fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
         e = errno;
@@ -315,11 +320,14 @@ void cgroup_guard_oom_group(struct cgroup_limits *lim)
     }
     if (e == 0) {
         lim->oom_guarded = true;
-        lim->oom_guard = "oom_score_adj -1000: a group OOM kill spares jeinit";
+        lim->oom_guard = group ? "oom_score_adj -1000: the OOM killer never picks jeinit, "
+                                 "and a group OOM kill spares it"
+                               : "oom_score_adj -1000: the OOM killer never picks jeinit";
         return;
     }
-    (void)snprintf(why, sizeof(why),
-                   "cannot set oom_score_adj -1000 (%s%s): a group OOM kill takes jeinit too",
-                   strerror(e), e == EACCES ? ", needs CAP_SYS_RESOURCE" : "");
+    (void)snprintf(why, sizeof(why), "cannot set oom_score_adj -1000 (%s%s): %s", strerror(e),
+                   e == EACCES ? ", needs CAP_SYS_RESOURCE" : "",
+                   group ? "a group OOM kill takes jeinit too"
+                         : "the OOM killer can pick jeinit when nothing else is left to kill");
     lim->oom_guard = why;
 }

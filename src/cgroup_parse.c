@@ -283,6 +283,23 @@ int cg_kv_get(const struct cg_kv *kv, size_t n, const char *key, uint64_t *value
     return -ENOENT;
 }
 
+int cg_keyed_find(const char *buf, size_t len, const char *key, uint64_t *value)
+{
+    struct scan_lines it;
+    const char *line;
+    size_t llen;
+
+    if (!key || !scan_nonnull(&buf, len))
+        return -EINVAL;
+    it = (struct scan_lines){.p = buf, .left = len};
+    while (scan_line(&it, &line, &llen)) {
+        struct cg_kv kv;
+        if (llen > 0 && keyed_line(line, llen, &kv) && cg_kv_get(&kv, 1, key, value) == 0)
+            return 0;
+    }
+    return -ENOENT;
+}
+
 /* A PSI average: up to three integer digits, an optional fraction, 0..100. */
 static bool psi_percent(const char *p, size_t n, double *out)
 {

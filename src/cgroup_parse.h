@@ -56,6 +56,9 @@ int cg_parse_keyed(const char *buf, size_t len, struct cg_kv *out, size_t cap, s
                    size_t *skipped);
 /* Lookup in a parsed table: 0 and *value, or -ENOENT. */
 int cg_kv_get(const struct cg_kv *kv, size_t n, const char *key, uint64_t *value);
+/* One key straight from the file's text, with no table (for callers that
+ * must not touch new memory): 0 and *value, -ENOENT, or -EINVAL. */
+int cg_keyed_find(const char *buf, size_t len, const char *key, uint64_t *value);
 
 /* PSI files (memory.pressure, /proc/pressure/memory):
  *   some avg10=0.00 avg60=0.00 avg300=0.00 total=0

@@ -71,8 +71,8 @@ struct cgroup_limits {
     /* v2 memory.oom.group, 1 when set on our cgroup or an ancestor (source:
      * the highest, whose whole subtree an OOM kill then takes: jeinit too) */
     struct cg_value oom_group;
-    /* what jeinit did about it (cgroup_guard_oom_group): NULL when nothing
-     * was tried, else how it stays alive or why it cannot */
+    /* what jeinit did to stay out of OOM kills (cgroup_guard_oom): NULL
+     * when nothing was tried, else how it stays alive or why it cannot */
     const char *oom_guard;
     bool oom_guarded;
 

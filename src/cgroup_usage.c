@@ -110,6 +110,32 @@ static void read_pressure(struct cgroup *cg, struct cgroup_usage *u)
         u->psi_scope = "system";
 }
 
+uint64_t cgroup_read_current(struct cgroup *cg)
+{
+    if (cg->memfd < 0)
+        return UINT64_MAX;
+    return read_u64_kept(cg, CG_KEPT_CURRENT,
+                         cg->memory_version == 2 ? "memory.current" : "memory.usage_in_bytes");
+}
+
+uint64_t cgroup_read_file_pages(struct cgroup *cg)
+{
+    static const char *const keys[2][2] = {{"total_active_file", "total_inactive_file"},
+                                           {"active_file", "inactive_file"}};
+    const char *const *k = keys[cg->memory_version == 2];
+    ssize_t len;
+    uint64_t a, i;
+
+    if (cg->memfd < 0)
+        return UINT64_MAX;
+    /* cg_stat_buf: every sample reads memory.stat into it, so it is resident */
+    len = read_kept(cg, CG_KEPT_STAT, "memory.stat", cg_stat_buf, sizeof(cg_stat_buf));
+    if (len < 0 || cg_keyed_find(cg_stat_buf, (size_t)len, k[0], &a) < 0 ||
+        cg_keyed_find(cg_stat_buf, (size_t)len, k[1], &i) < 0 || a > UINT64_MAX - i)
+        return UINT64_MAX;
+    return a + i;
+}
+
 bool cgroup_read_counters(struct cgroup *cg, struct cgroup_usage *u)
 {
     memset(u, 0xff, offsetof(struct cgroup_usage, stat));

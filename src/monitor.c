@@ -87,17 +87,32 @@ static int by_rss_desc(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
+/* The last sample's processes back, as they were (by RSS). */
+static void restore_processes(struct monitor *m, size_t nskipped)
+{
+    memcpy(m->procs, m->pss_cache, m->npss * sizeof(m->procs[0]));
+    m->nprocs = m->npss;
+    m->nskipped = nskipped;
+    qsort(m->procs, m->nprocs, sizeof(m->procs[0]), by_rss_desc);
+}
+
 /* The container's processes: all of the namespace as PID 1, else jeinit and
- * its descendants. Zombies have no memory to report. */
-static void scan_processes(struct monitor *m)
+ * its descendants. Zombies have no memory to report. False at the limit
+ * (memevents_tight): then the last sample's processes, as they were. */
+static bool scan_processes(struct monitor *m)
 {
     int64_t now = now_mono_ms();
-    size_t n = 0;
-    int r = proctree_scan(&m->tree, all_procs, PROCTREE_MAX, &n);
+    size_t n = 0, nskipped = m->nskipped;
+    int r;
 
+    if (memevents_tight(m)) {
+        restore_processes(m, nskipped);
+        return false;
+    }
+    r = proctree_scan(&m->tree, all_procs, PROCTREE_MAX, &n);
     m->nprocs = m->nskipped = 0;
     if (r < 0 && r != -ENOSPC)
-        return;
+        return true;
     if (!m->pid1)
         (void)proctree_descendants(all_procs, n, m->self, member);
     for (size_t i = 0; i < n; i++) {
@@ -108,6 +123,10 @@ static void scan_processes(struct monitor *m)
         if (m->nprocs >= MON_PROCS_MAX) {
             m->nskipped++;
             continue;
+        }
+        if (memevents_tight(m)) {
+            restore_processes(m, nskipped);
+            return false;
         }
         p = &m->procs[m->nprocs++];
         memset(p, 0, sizeof(*p));
@@ -124,6 +143,7 @@ static void scan_processes(struct monitor *m)
     memcpy(m->pss_cache, m->procs, m->nprocs * sizeof(m->procs[0]));
     m->npss = m->nprocs;
     qsort(m->procs, m->nprocs, sizeof(m->procs[0]), by_rss_desc);
+    return true;
 }
 
 /* --- the memory line ------------------------------------------------------- */
@@ -242,7 +262,8 @@ static void collect(struct monitor *m)
     /* processes first, counters after: a kill between the two is then seen
      * by this sample's counters while its processes still show the victim
      * (the other way round, the post-mortem's "before" view lacked it) */
-    scan_processes(m);
+    if (!scan_processes(m))
+        m->samples_at_limit++;
     cgroup_read_usage(m->cg, &m->usage);
     fill_diag_sample(m, &d, now);
     push_window(m, &d);
@@ -305,7 +326,9 @@ static void on_tick(struct loop_source *src, uint32_t events)
     }
     m->seq++;
     m->round_due_ms = due;
-    m->round_asked = m->hub && m->hub->nused > 0;
+    /* a request is a socket buffer charged to the cgroup: not at the limit,
+     * where the answers would not be read either (memevents_tight) */
+    m->round_asked = m->hub && m->hub->nused > 0 && !memevents_tight(m);
     m->round_pending = true;
     if (m->round_asked) {
         /* ask now, write the line once the answers had time to come */
@@ -365,6 +388,7 @@ void monitor_exit_fields(struct monitor *m, struct jw *w)
     jw_u64_or_null(w, "cgroup_peak_bytes", m->usage.peak);
     jw_u64(w, "limit_bytes", m->lim->memory_limit);
     jw_u64(w, "oom_kills", m->oom_kills);
+    jw_u64(w, "samples_at_limit", m->samples_at_limit);
     jw_u64(w, "samples", m->samples);
     jw_u64(w, "lines", m->lines);
     jw_u64(w, "purges", m->purges);
@@ -391,7 +415,7 @@ int monitor_init(struct monitor *m, const struct config *cfg, struct cgroup *cg,
     m->tree.procfd = -1;
     m->cfg = cfg;
     m->cg = cg;
-    cgroup_guard_oom_group(lim);
+    cgroup_guard_oom(lim);
     m->lim = lim;
     m->bounds = (struct diag_bounds){
         .ceiling = lim->memory_unlimited && !lim->memory_ceiling_is_high ? 0 : lim->memory_ceiling,

@@ -87,6 +87,7 @@ struct monitor {
     pid_t killed_pid; /* last process reaped after SIGKILL */
     char killed_comm[16];
     int64_t killed_ms;
+    uint64_t samples_at_limit; /* that kept the last per-process figures (memevents_tight) */
     uint64_t peak_usage, samples, lines;
     yajl_gen scratch;                      /* report_memory measures a process's entry in it */
     void (*after_first_sample)(void *ctx); /* set after monitor_init, or NULL */
@@ -104,8 +105,8 @@ struct monitor {
 };
 
 /* Returns 0, or a negative errno (then the monitor stays off; jeinit runs on).
- * With memory.oom.group set, first keeps jeinit out of a group OOM kill where
- * it may (cgroup_guard_oom_group: lim->oom_guard, for the start line). */
+ * First keeps jeinit out of the OOM killer's choice and of a group OOM kill
+ * where it may (cgroup_guard_oom: lim->oom_guard, for the start line). */
 int monitor_init(struct monitor *m, const struct config *cfg, struct cgroup *cg,
                  struct cgroup_limits *lim, struct agent_hub *hub, struct loop *loop,
                  pid_t main_pid);
@@ -138,6 +139,10 @@ void memevents_final(struct monitor *m, const struct cgroup_usage *now);
 void memevents_check_oom(struct monitor *m, bool reaped); /* reaped: a SIGKILL was just reaped */
 void memevents_flush_oom(struct monitor *m);              /* a pending post-mortem, now */
 void memevents_on_oom_wait(struct loop_source *src, uint32_t events);
+/* True when the cgroup is at its limit with no page cache to reclaim:
+ * jeinit then opens nothing under /proc, since the charge could be the one
+ * that OOM-kills (memevents.c). */
+bool memevents_tight(struct monitor *m);
 void purge_maybe(struct monitor *m); /* after each sample */
 void purge_on_report(struct loop_source *src, uint32_t events);
 

@@ -1,4 +1,5 @@
-/* fuzz_cgroup_keyed.c - libFuzzer harness for cg_parse_keyed and cg_kv_get.
+/* fuzz_cgroup_keyed.c - libFuzzer harness for cg_parse_keyed, cg_kv_get and
+ * cg_keyed_find (which must agree with the table, when it did not fill up).
  * The input is parsed into a large table and into a small one sized from the
  * input length (both allocated to their exact size, so ASan sees any write
  * past cap); the small table must be a prefix of the large one. */
@@ -85,6 +86,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         INVARIANT(ss <= sb);
     for (size_t i = 0; i < ns; i++)
         INVARIANT(strcmp(small[i].key, big[i].key) == 0 && small[i].value == big[i].value);
+
+    /* the tableless lookup finds what the table holds, first key first */
+    if (rb == 0) {
+        for (size_t i = 0; i < nb; i++) {
+            uint64_t a = 0, b = 0;
+            INVARIANT(cg_keyed_find(buf, size, big[i].key, &a) == 0);
+            INVARIANT(cg_kv_get(big, nb, big[i].key, &b) == 0 && a == b);
+        }
+        INVARIANT(cg_keyed_find(buf, size, "not a key", &v) == -ENOENT);
+    }
 
     /* skipped is optional and changes nothing. */
     r2 = cg_parse_keyed(buf, size, small, small_cap, &n2, NULL);

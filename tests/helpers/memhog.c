@@ -6,6 +6,11 @@
  *                                    blocks, free all but every 64th, idle
  *                                    (heap flat and small, RSS stays high)
  *   memhog oom MB [MB_PER_S]         allocate and touch MB, 1 MiB at a time
+ *   memhog oomthread MB [MB_PER_S]   the same in a second thread, after the
+ *                                    main thread exited: the thread that is
+ *                                    OOM-killed tears the address space down
+ *                                    while the kernel's OOM killer no longer
+ *                                    sees the process (a dead leader)
  *   memhog churn SECONDS MB          allocate MB in 64 KiB blocks, free them
  *                                    all, idle: only a purge returns them when
  *                                    decay is off
@@ -20,6 +25,7 @@
  *   memhog spin SECONDS              allocation-heavy loop; prints ops/s */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +104,25 @@ static int oom(double mb, double mb_per_s)
     }
     printf("survived %.0f MiB\n", mb);
     return 0;
+}
+
+static double oom_mb, oom_rate;
+
+static void *oom_thread(void *arg)
+{
+    (void)arg;
+    exit(oom(oom_mb, oom_rate));
+}
+
+static int oomthread(double mb, double mb_per_s)
+{
+    pthread_t t;
+
+    oom_mb = mb;
+    oom_rate = mb_per_s;
+    if (pthread_create(&t, NULL, oom_thread, NULL) != 0)
+        return 1;
+    pthread_exit(NULL);
 }
 
 /* MB in 64 KiB blocks, each touched with fill; *n set to their count.
@@ -218,6 +243,8 @@ int main(int argc, char **argv)
         return retain(a, b);
     if (!strcmp(argv[1], "oom") && (argc == 3 || argc == 4))
         return oom(a, b);
+    if (!strcmp(argv[1], "oomthread") && (argc == 3 || argc == 4))
+        return oomthread(a, b);
     if (!strcmp(argv[1], "churn") && argc == 4)
         return churn(a, b);
     if (!strcmp(argv[1], "hold") && argc == 5)
@@ -227,7 +254,8 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "spin") && argc == 3)
         return spin(a);
 usage:
-    fprintf(stderr, "usage: memhog leak S MBPS | retain S MB | oom MB [MBPS] | churn S MB | hold S "
+    fprintf(stderr, "usage: memhog leak S MBPS | retain S MB | oom MB [MBPS] | oomthread MB [MBPS] "
+                    "| churn S MB | hold S "
                     "S MB | fdchaos S | "
                     "spin S\n");
     return 2;

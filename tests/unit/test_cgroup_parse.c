@@ -356,6 +356,16 @@ static void test_keyed(void)
     CHECK_U64(v, UINT64_C(9223372036854771712), "keyed: v1 limit kept raw");
     CHECK_INT(cg_kv_get(kv, n, "anon", &v), -ENOENT, "keyed: v2 key absent in v1 file");
     CHECK_INT(cg_kv_get(kv, n, "total", &v), -ENOENT, "keyed: no prefix match");
+    v = 0;
+    CHECK_INT(cg_keyed_find(L(real_v1_memory_stat), "total_inactive_file", &v), 0,
+              "keyed find: without a table");
+    CHECK_U64(v, 58744832, "keyed find: the table's value");
+    CHECK_INT(cg_keyed_find(L(real_v1_memory_stat), "total", &v), -ENOENT,
+              "keyed find: no prefix match");
+    CHECK_INT(cg_keyed_find(L("a 1\nbad line here\nb 2\n"), "b", &v), 0,
+              "keyed find: past a bad line");
+    CHECK_U64(v, 2, "keyed find: its value");
+    CHECK_INT(cg_keyed_find(NULL, 0, "a", &v), -ENOENT, "keyed find: empty buffer");
 
     CHECK_INT(keyed(L("anon 1216512\nfile 3956736\nkernel 430080\nkernel_stack 65536\n"
                       "pagetables 45056\nsec_pagetables 0\npercpu 0\nsock 0\nvmalloc 0\n"
