@@ -60,6 +60,17 @@ value() {
     awk -v k="$1" '$1 == k { print $2; found = 1 } END { exit !found }' "$BATS_TEST_TMPDIR/page"
 }
 
+# Scrapes every 0.1 s, for 10 s at most, until sample $1 is at least $2;
+# the last page stays in $BATS_TEST_TMPDIR/page either way.
+scrape_until() {
+    local i
+    for ((i = 0; i < 100; i++)); do
+        scrape
+        [ "$(value "$1" || echo 0)" -ge "$2" ] && return 0
+        sleep 0.1
+    done
+}
+
 require_promtool() {
     command -v promtool >/dev/null || skip "needs promtool (apt-get install prometheus)"
 }
@@ -112,11 +123,7 @@ require_promtool() {
         sh -c "\"$MEMHOG\" oom 200; sleep 30" 2>"$LOG" &
     JPID=$!
     wait_endpoint
-    for ((i = 0; i < 100; i++)); do
-        scrape
-        [ "$(value jeinit_oom_kills_total || echo 0)" -ge 1 ] && break
-        sleep 0.1
-    done
+    scrape_until jeinit_oom_kills_total 1
     kill -KILL "$JPID"
     wait "$JPID" || true
     JPID=
@@ -142,11 +149,7 @@ EOF
     start_bg --metrics "127.0.0.1:$PORT" --interval 0.2 -- \
         env D="$BATS_TEST_TMPDIR" sh "$BATS_TEST_TMPDIR/many.sh"
     wait_endpoint
-    for ((i = 0; i < 100; i++)); do
-        scrape
-        [ "$(value jeinit_processes || echo 0)" -ge 26 ] && break
-        sleep 0.1
-    done
+    scrape_until jeinit_processes 26
     promtool check metrics <"$BATS_TEST_TMPDIR/page"
     run grep -c '^jeinit_process_group_rss_bytes{' "$BATS_TEST_TMPDIR/page"
     [ "$output" -eq 17 ]
@@ -250,11 +253,7 @@ EOF
     start_bg --metrics "127.0.0.1:$PORT" --interval 0.2 -- \
         env D="$BATS_TEST_TMPDIR" sh "$BATS_TEST_TMPDIR/many.sh"
     wait_endpoint
-    for ((i = 0; i < 100; i++)); do
-        scrape
-        [ "$(value jeinit_processes || echo 0)" -ge 23 ] && break
-        sleep 0.1
-    done
+    scrape_until jeinit_processes 23
     /usr/bin/python3 "$BATS_TEST_TMPDIR/slow.py" "$PORT" >"$BATS_TEST_TMPDIR/slow-page" &
     slow=$!
     sleep 0.5
