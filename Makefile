@@ -39,6 +39,9 @@ CORE += plot svg plotcmd
 CORE += inspect_text
 # When a memory line is written, and how many processes fit in one.
 CORE += logpolicy
+# Heap profiles on heap growth: the steps (heapprof.c), the analysis child,
+# the dump parser and the ELF symbols.
+CORE += heapprof heapprof_child heapdump symtab
 CORE_OBJS   := $(CORE:%=$(BUILD)/%.o)
 # The pure modules (no files, no globals, no printing): the unit tests and
 # fuzzers link these and nothing else, so pure code that grew a call into
@@ -49,6 +52,7 @@ PURE += elfver
 PURE += plot svg
 PURE += logpolicy
 PURE += metrics_parse metrics_text
+PURE += heapdump symtab
 PURE_OBJS := $(PURE:%=$(BUILD)/%.o)
 MAIN_OBJ    := $(BUILD)/jeinit.o
 
@@ -204,10 +208,15 @@ containers:
 -include $(wildcard $(BUILD)/*.d)
 
 # Programs the tests run under jeinit.
-HELPERS := sigrec orphans memhog subreaper dropids
+HELPERS := sigrec orphans memhog subreaper dropids leaker leaker_cxx
 $(BUILD)/helpers/%: tests/helpers/%.c
 	@mkdir -p $(BUILD)/helpers
-	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o $@ $<
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -o $@ $<
+# The C++ case of heapprof.bats (operator new between the leak and jemalloc).
+CXX ?= c++
+$(BUILD)/helpers/%: tests/helpers/%.cc
+	@mkdir -p $(BUILD)/helpers
+	$(CXX) -std=gnu++17 -O2 -g -Wall -Wextra -Werror -o $@ $<
 # An allocator of the user's own (a preloadable malloc), for allocator.bats.
 $(BUILD)/helpers/libbumpalloc.so: tests/helpers/bumpalloc.c
 	@mkdir -p $(BUILD)/helpers
@@ -219,8 +228,8 @@ helpers: $(HELPERS:%=$(BUILD)/helpers/%) $(BUILD)/helpers/libbumpalloc.so
 # exported but its constructor, no yajl or libcgroup.
 AGENT_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden -Isrc -O2 -g \
                 -fstack-protector-strong -D_FORTIFY_SOURCE=2 $(REPRO_CFLAGS)
-AGENT_SRC := src/agent/agent.c src/agent/figures.c
-$(BUILD)/libjeinit-agent.so: $(AGENT_SRC) src/agent/figures.h src/agent/proto.h | $(BUILD)
+AGENT_SRC := src/agent/agent.c src/agent/figures.c src/agent/prof.c
+$(BUILD)/libjeinit-agent.so: $(AGENT_SRC) src/agent/figures.h src/agent/prof.h src/agent/proto.h | $(BUILD)
 	$(CC) $(AGENT_CFLAGS) -shared -Wl,-z,defs -Wl,-z,now -o $@ $(AGENT_SRC) -pthread
 
 # jeinit's own jemalloc, beside jeinit (where `--jemalloc auto` looks first):

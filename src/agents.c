@@ -48,7 +48,8 @@ static void slot_close(struct agent_slot *s)
     (void)close(s->src.fd);
     s->src.fd = -1;
     s->pid = 0;
-    s->has_stats = s->has_purge = false;
+    s->has_stats = s->has_purge = s->has_prof = false;
+    s->prof_status = 0;
     h->nused--;
 }
 
@@ -247,7 +248,7 @@ int agents_start(struct agent_hub *h)
 
 void agents_request(struct agent_hub *h, uint16_t type, uint32_t seq)
 {
-    struct agent_request req = {AGENT_MAGIC, AGENT_VERSION, type, seq, 0};
+    struct agent_request req = {.magic = AGENT_MAGIC, .version = AGENT_VERSION, .type = type, .seq = seq};
 
     for (size_t i = 0; i < h->top; i++) {
         struct agent_slot *s = &h->slots[i];
@@ -260,6 +261,24 @@ void agents_request(struct agent_hub *h, uint16_t type, uint32_t seq)
                 slot_close(s);
         }
     }
+}
+
+int agents_send(struct agent_slot *s, const struct agent_request *req)
+{
+    if (s->src.fd < 0)
+        return -EBADF;
+    while (send(s->src.fd, req, sizeof(*req), MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN)
+            return -EAGAIN;
+        {
+            int e = errno;
+            slot_close(s);
+            return -e;
+        }
+    }
+    return 0;
 }
 
 void agents_close(struct agent_hub *h)

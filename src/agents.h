@@ -35,6 +35,9 @@ struct agent_slot {
     struct agent_reply purge; /* last AGENT_PURGED */
     bool has_purge;
     uint64_t purge_rss, purge_swap; /* its process's when the purge was asked */
+    /* the last AGENT_PROF reply (heapprof.c): which request, and its status */
+    uint32_t prof_seq, prof_status;
+    bool has_prof;
 };
 
 struct agent_hub {
@@ -58,6 +61,9 @@ int agents_open(struct agent_hub *h, struct loop *loop);
 int agents_start(struct agent_hub *h);
 /* Sends AGENT_SAMPLE or AGENT_PURGE with seq to every agent, never waiting. */
 void agents_request(struct agent_hub *h, uint16_t type, uint32_t seq);
+/* Sends one request to one agent, never waiting: 0, or a negative errno
+ * (-EAGAIN when it is not reading). */
+int agents_send(struct agent_slot *s, const struct agent_request *req);
 struct agent_slot *agents_find(struct agent_hub *h, pid_t pid);
 void agents_close(struct agent_hub *h);
 

@@ -87,6 +87,15 @@ bool agentstats_take_reply(struct agent_slot *s, const struct agent_reply *r, lo
 {
     if (!agent_reply_valid(r, n))
         return false;
+    if (r->type == AGENT_PROF) {
+        /* the first error stays until heapprof.c clears it: a dump's
+         * failure is not hidden by the success of the step after it */
+        s->prof_seq = r->seq;
+        if (r->status != 0 && s->prof_status == 0)
+            s->prof_status = r->status;
+        s->has_prof = true;
+        return true; /* no figures in it */
+    }
     if (r->type == AGENT_STATS) {
         s->stats = *r;
     } else if (r->type == AGENT_PURGED) {

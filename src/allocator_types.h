@@ -43,6 +43,7 @@ struct allocator {
     char jemalloc_path[PATH_MAX];
     const char *found_by;    /* how it was found */
     int major, minor, patch; /* 0 when unknown */
+    bool prof;               /* built with profiling (jemalloc_prof_scan) */
     bool agent;
     char agent_path[PATH_MAX];
     /* a candidate was built for glibc and the program runs on musl */

@@ -112,6 +112,7 @@ enum kind {
     K_PROFILE,
     K_LOG_PROCESSES, /* unsigned, or LOG_PROCESSES_ALL */
     K_METRICS,       /* ADDR:PORT, checked by metrics_parse_addr, kept as given */
+    K_HEAP_PROFILE,  /* auto or off */
 };
 
 static const struct setting {
@@ -144,6 +145,7 @@ static const struct setting {
     {"heartbeat", "JEINIT_HEARTBEAT", AT(heartbeat_ms), K_DURATION, false},
     {"log-processes", "JEINIT_LOG_PROCESSES", AT(log_processes), K_LOG_PROCESSES, false},
     {"metrics", "JEINIT_METRICS", AT(metrics), K_METRICS, false},
+    {"heap-profile", "JEINIT_HEAP_PROFILE", AT(heap_profile), K_HEAP_PROFILE, false},
 #undef AT
 };
 
@@ -227,6 +229,14 @@ static int set_value(struct config *cfg, const struct setting *s, const char *v,
             cfg->profile = PROFILE_THROUGHPUT;
         else
             return reject(why, whysz, "expected balanced, memory or throughput");
+        return 0;
+    case K_HEAP_PROFILE:
+        if (strcmp(v, "auto") == 0)
+            cfg->heap_profile = true;
+        else if (strcmp(v, "off") == 0)
+            cfg->heap_profile = false;
+        else
+            return reject(why, whysz, "expected auto or off");
         return 0;
     case K_METRICS: {
         struct metrics_addr a;
@@ -416,6 +426,7 @@ static void set_defaults(struct config *cfg)
     cfg->pressure_percent = DEFAULT_PRESSURE;
     cfg->heartbeat_ms = DEFAULT_HEARTBEAT_MS;
     cfg->log_processes = DEFAULT_LOG_PROCESSES;
+    cfg->heap_profile = true;
 }
 
 static int parse_args(int argc, char *const argv[], struct config *cfg, struct config_error *err)

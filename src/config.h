@@ -66,6 +66,7 @@ struct config {
     int64_t heartbeat_ms;      /* --heartbeat, JEINIT_HEARTBEAT; 0: a memory line every interval */
     unsigned log_processes;    /* --log-processes, JEINIT_LOG_PROCESSES: listed in a memory line */
     const char *metrics;       /* --metrics ADDR:PORT, JEINIT_METRICS; NULL: off */
+    bool heap_profile;         /* --heap-profile auto|off, JEINIT_HEAP_PROFILE; default auto */
 
     /* the program: points into argv */
     char *const *child_argv;

@@ -324,6 +324,28 @@ int jemalloc_version_scan(const unsigned char *buf, size_t len, int *major, int 
     return version_scan_all(buf, len, major, minor, patch);
 }
 
+/* The two format strings of jemalloc's heap dump (prof_dump.c: the header and
+ * the maps section). A jemalloc configured without --enable-prof compiles the
+ * dump out (config_prof is a constant false), and with it both strings; the
+ * option names ("opt.prof", "prof_active") stay in either build, so they
+ * prove nothing. */
+static bool has_dump_strings(const unsigned char *buf, size_t len)
+{
+    static const char header[] = "heap_v2/%", maps[] = "\nMAPPED_LIBRARIES:\n";
+
+    return memmem(buf, len, header, sizeof(header) - 1) &&
+           memmem(buf, len, maps, sizeof(maps) - 1);
+}
+
+int jemalloc_prof_scan(const unsigned char *buf, size_t len)
+{
+    size_t off, size;
+
+    if (find_section(buf, len, ".rodata", &off, &size))
+        return has_dump_strings(buf + off, size);
+    return has_dump_strings(buf, len);
+}
+
 #define CACHE_MAGIC  "glibc-ld.so.cache1.1"
 #define CACHE_HEADER 48
 #define CACHE_ENTRY  24

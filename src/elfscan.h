@@ -40,6 +40,13 @@ int elf_defines_symbol(const unsigned char *buf, size_t len, const char *name);
  * -ENOENT. */
 int jemalloc_version_scan(const unsigned char *buf, size_t len, int *major, int *minor, int *patch);
 
+/* Whether a jemalloc library was built with profiling (--enable-prof): its
+ * read-only data holds the heap dump's format strings, which a build without
+ * profiling compiles out. 1 or 0. prof:true in MALLOC_CONF on a jemalloc
+ * without profiling prints "Invalid conf pair" in every process, so jeinit
+ * writes it only on a 1. */
+int jemalloc_prof_scan(const unsigned char *buf, size_t len);
+
 /* Looks name ("libjemalloc.so.2") up in an ld.so.cache image (the
  * "glibc-ld.so.cache1.1" format, alone or after the old one) for this
  * build's architecture. Copies the path into out; 0, -ENOENT, -EINVAL for a

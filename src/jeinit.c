@@ -82,6 +82,8 @@ static const char usage_text[] =
     "  --log-processes N|all processes detailed in a memory line, the largest (3); all:\n"
     "                        a memory_process line each\n"
     "  --metrics ADDR:PORT   serve Prometheus metrics at http://ADDR:PORT/metrics (off)\n"
+    "  --heap-profile MODE   auto: jemalloc's profiling ready, sampled on persistent\n"
+    "                        heap growth (heap_profile lines); off (auto)\n"
     "\n"
     "jeinit report [LOG] reads a jeinit log (a file, or stdin) and writes an SVG\n"
     "picture of it: memory over time, the top processes, every event. Only as the\n"
@@ -478,6 +480,8 @@ static int run(struct config *cfg)
             log_msg(LOG_WARN, "monitor", "memory monitor off: %s", strerror(-r));
         else
             sup.monitor = &monitor;
+        heapprof_init(&monitor.heap, tuning.heap_profile, tuning.heap_profile_why,
+                      with_agents ? &hub : NULL, &loop, cfg->interval_ms);
         monitor.after_first_sample = relock_after_first_sample;
         monitor.after_first_ctx = &memlock;
     }

@@ -273,6 +273,7 @@ static void collect(struct monitor *m)
         m->peak_usage = m->usage.current;
     m->samples++;
     emit_memory_line(m, &d);
+    heapprof_after_sample(&m->heap, &m->diag, m->procs, m->nprocs, now);
     memevents_check(m);
     m->nlast = m->nprocs < MON_PROCS_LISTED ? m->nprocs : MON_PROCS_LISTED;
     memcpy(m->last_procs, m->procs, m->nlast * sizeof(m->procs[0]));
@@ -409,6 +410,7 @@ int monitor_init(struct monitor *m, const struct config *cfg, struct cgroup *cg,
 
     memset(m, 0, offsetof(struct monitor, procs));
     m->tick_tfd = m->collect_tfd = m->purge_tfd = m->oom_tfd = -1;
+    heapprof_init(&m->heap, false, NULL, hub, loop, interval); /* jeinit.c turns it on */
     logpolicy_init(&m->policy, cfg->heartbeat_ms, cfg->interval_ms,
                    lim->memory_unlimited && !lim->memory_ceiling_is_high ? 0 : lim->memory_ceiling,
                    cfg->purge_at_percent, (unsigned)MON_FAST_PCT);
@@ -486,6 +488,7 @@ void monitor_fini(struct monitor *m)
             (void)close(*fds[i]);
         *fds[i] = -1;
     }
+    heapprof_fini(&m->heap);
     proctree_close(&m->tree);
     if (m->scratch)
         yajl_gen_free(m->scratch);

@@ -296,6 +296,18 @@ void policy_jemalloc(const struct policy_input *in, struct policy *out)
             "transparent huge pages are \"always\" on this host: a 2 MiB page stays resident "
             "while any of its bytes is live, which defeats purging under a memory limit",
             "never");
+
+    /* profiling ready, sampling off: prof can only be set at start, and
+     * prof.active then costs nothing until jeinit turns it on (heapprof.c) */
+    if (in->heap_profile) {
+        add(out, "prof",
+            "heap profiles ready (--heap-profile auto): jeinit samples allocations only when it "
+            "sees the heap grow, and dumps two profiles a window apart",
+            "true");
+        add(out, "prof_active",
+            "sampling off until jeinit turns it on (prof.active) in a process whose heap grows",
+            "false");
+    }
 }
 
 void policy_glibc(const struct policy_input *in, struct policy *out)

@@ -183,13 +183,30 @@ void tuning_plan(const struct config *cfg, const struct cgroup_limits *lim,
         .thp = a->thp,
         .jemalloc_major = a->major,
         .jemalloc_minor = a->minor,
+        /* without an agent nobody could turn sampling on: prof would be all cost */
+        .heap_profile = cfg->heap_profile && a->jemalloc && a->prof && agent,
     };
     plan_preload(t, a, agent, envp);
-    if (t->jemalloc)
+    if (t->jemalloc) {
+        const char *prof;
         plan_jemalloc(t, cfg);
+        /* the user's (or JEINIT_MALLOC_CONF's) prof wins; a prof:true of
+         * theirs on a jemalloc with profiling is as good as jeinit's */
+        prof = malloc_conf_get(&t->mc.user, "prof");
+        if (!prof)
+            prof = malloc_conf_get(&t->mc.extra, "prof");
+        t->heap_profile = !t->mc.truncated && a->prof && agent && cfg->heap_profile &&
+                          (prof ? strcmp(prof, "true") == 0 : t->input.heap_profile);
+    }
     /* the user's own allocator is left as it is; musl's and a static
      * program's read none of glibc's variables */
     else if (!a->user_allocator && a->program.libc != PROGRAM_LIBC_MUSL &&
              a->program.libc != PROGRAM_LIBC_STATIC)
         plan_glibc(t, envp);
+    t->heap_profile_why = t->heap_profile ? "ready (prof:true, prof_active:false)"
+                          : !cfg->heap_profile ? "off (--heap-profile off)"
+                          : !a->jemalloc ? "unavailable: the program does not run on jemalloc"
+                          : !a->prof     ? "unavailable: this jemalloc is built without profiling"
+                          : !agent       ? "unavailable: no agent to turn sampling on"
+                                         : "off: MALLOC_CONF sets prof (the user's wins)";
 }

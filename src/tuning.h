@@ -17,6 +17,8 @@
 
 struct tuning {
     bool jemalloc;
+    bool heap_profile; /* the program's jemalloc will have prof:true: sampling can be turned on */
+    const char *heap_profile_why; /* "ready ...", or why not (the start line says it) */
     const char *agent; /* the agent library preloaded, or NULL */
     struct policy_input input;
     struct policy policy;

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "figures.h"
+#include "prof.h"
 #include "proto.h"
 
 #define FD_FLOOR   48
@@ -175,7 +176,7 @@ static void start_background_threads(void)
 
 static bool register_self(void)
 {
-    struct agent_request hello = {AGENT_MAGIC, AGENT_VERSION, AGENT_HELLO, 0, 0};
+    struct agent_request hello = {.magic = AGENT_MAGIC, .version = AGENT_VERSION, .type = AGENT_HELLO};
     union {
         char buf[CMSG_SPACE(sizeof(int))];
         struct cmsghdr align;
@@ -275,7 +276,10 @@ static void *agent_main(void *arg)
             break; /* jeinit is gone: stop quietly */
         if (!agent_request_valid(&req, n))
             continue;
-        agent_answer(&req, &rep, A.mallctl, A.mallinfo2);
+        if (req.type == AGENT_PROF_ON || req.type == AGENT_PROF_DUMP || req.type == AGENT_PROF_OFF)
+            agent_prof(&req, &rep, A.mallctl);
+        else
+            agent_answer(&req, &rep, A.mallctl, A.mallinfo2);
         if (!fd_still_ours(&A.priv))
             break;
         if (send(A.priv.fd, &rep, sizeof(rep), MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&

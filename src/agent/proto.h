@@ -14,15 +14,25 @@
 #include <stdint.h>
 
 #define AGENT_MAGIC   0x4a45494eu /* "JEIN" */
-#define AGENT_VERSION 2
+#define AGENT_VERSION 3
 
 enum agent_msg {
     AGENT_HELLO = 1,   /* agent -> jeinit, on the shared socket, with SCM_RIGHTS */
     AGENT_STATS = 2,   /* agent -> jeinit: reply to SAMPLE */
     AGENT_PURGED = 3,  /* agent -> jeinit: reply to PURGE */
+    AGENT_PROF = 4,    /* agent -> jeinit: reply to PROF_*, status set */
     AGENT_SAMPLE = 10, /* jeinit -> agent */
     AGENT_PURGE = 11,  /* jeinit -> agent */
+    /* heap profiles (jemalloc built with prof, prof:true): sampling on with
+     * 2^arg bytes between samples (prof.reset, then prof.active), a dump to
+     * path (prof.dump), sampling off. Run in the agent's thread. */
+    AGENT_PROF_ON = 12,
+    AGENT_PROF_DUMP = 13,
+    AGENT_PROF_OFF = 14,
 };
+
+/* A dump's path, NUL-terminated: jeinit's private directory for the process. */
+#define AGENT_PATH_MAX 128
 
 /* How long a process lives before its agent does anything at all (thread,
  * socket, registration), passed as JEINIT_AGENT_DELAY_MS: half the sampling
@@ -52,7 +62,8 @@ struct agent_request {
     uint16_t version;
     uint16_t type;
     uint32_t seq;
-    uint32_t reserved;
+    uint32_t arg;               /* PROF_ON: lg_prof_sample */
+    char path[AGENT_PATH_MAX]; /* PROF_DUMP */
 };
 
 /* Figures are bytes; UINT64_MAX when the allocator does not report them.
@@ -73,7 +84,7 @@ struct agent_reply {
     uint32_t narenas;
     uint32_t background_threads; /* running */
     uint32_t background_enabled; /* 1 when background_thread is on */
-    uint32_t reserved;
+    uint32_t status;             /* AGENT_PROF: 0, or the errno of the step that failed */
     uint64_t purged;      /* AGENT_PURGED: resident (or RSS) released */
     uint64_t cost_ns;     /* time the agent spent on this request */
     char version_str[32]; /* "5.3.0-0-g..." (jemalloc's own) or "glibc" */
@@ -82,14 +93,16 @@ struct agent_reply {
 static inline bool agent_reply_valid(const struct agent_reply *r, long len)
 {
     return len == (long)sizeof(*r) && r->magic == AGENT_MAGIC && r->version == AGENT_VERSION &&
-           (r->type == AGENT_STATS || r->type == AGENT_PURGED || r->type == AGENT_HELLO) &&
+           (r->type == AGENT_STATS || r->type == AGENT_PURGED || r->type == AGENT_HELLO ||
+            r->type == AGENT_PROF) &&
            r->allocator <= AGENT_ALLOC_GLIBC;
 }
 
 static inline bool agent_request_valid(const struct agent_request *r, long len)
 {
     return len == (long)sizeof(*r) && r->magic == AGENT_MAGIC && r->version == AGENT_VERSION &&
-           (r->type == AGENT_SAMPLE || r->type == AGENT_PURGE);
+           (r->type == AGENT_SAMPLE || r->type == AGENT_PURGE || r->type == AGENT_PROF_ON ||
+            r->type == AGENT_PROF_DUMP || r->type == AGENT_PROF_OFF);
 }
 
 #endif
