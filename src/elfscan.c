@@ -341,6 +341,8 @@ int jemalloc_prof_scan(const unsigned char *buf, size_t len)
 {
     size_t off, size;
 
+    if (!buf)
+        return 0;
     if (find_section(buf, len, ".rodata", &off, &size))
         return has_dump_strings(buf + off, size);
     return has_dump_strings(buf, len);

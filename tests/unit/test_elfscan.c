@@ -405,8 +405,46 @@ static void test_version_in_rodata(void)
           "truncated section headers: the whole file is scanned");
 }
 
+/* jemalloc_prof_scan on the real libraries: jeinit's own (--enable-prof),
+ * Debian's libjemalloc2 (built with prof too), libc (no), and a jemalloc
+ * built without prof when JEINIT_NOPROF_JEMALLOC names one (tests/bench and
+ * heapprof.bats build it from the same source: configure without
+ * --enable-prof). prof:true on the last prints "Invalid conf pair" in every
+ * process, so a wrong 1 there is the failure that matters. */
+static void test_prof_scan_real(void)
+{
+    const char *build = getenv("JEINIT_BUILD");
+    const char *noprof = getenv("JEINIT_NOPROF_JEMALLOC");
+    char own[PATH_MAX];
+    struct {
+        const char *path;
+        int want;
+    } libs[] = {{own, 1}, {LIBJEMALLOC, 1}, {"/lib/x86_64-linux-gnu/libc.so.6", 0}, {noprof, 0}};
+
+    (void)snprintf(own, sizeof(own), "%s/libjemalloc.so.2", build && *build ? build : "build");
+    for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++) {
+        size_t len = 0;
+        unsigned char *b = libs[i].path ? slurp(libs[i].path, &len) : NULL;
+        if (!b) {
+            SKIP("prof scan: %s not there", libs[i].path ? libs[i].path : "JEINIT_NOPROF_JEMALLOC");
+            continue;
+        }
+        CHECK_INT(jemalloc_prof_scan(b, len), libs[i].want, "prof scan: %s %s", libs[i].path,
+                  libs[i].want ? "has profiling" : "has no profiling");
+        free(b);
+    }
+    {
+        static const unsigned char half[] = "xx heap_v2/%lu yy";
+        static const unsigned char both[] = "heap_v2/%lu\0\nMAPPED_LIBRARIES:\n";
+        CHECK_INT(jemalloc_prof_scan(half, sizeof(half)), 0, "prof scan: the header alone is not enough");
+        CHECK_INT(jemalloc_prof_scan(both, sizeof(both)), 1, "prof scan: both strings, no ELF: 1");
+        CHECK_INT(jemalloc_prof_scan(NULL, 0), 0, "prof scan: nothing: 0");
+    }
+}
+
 int main(void)
 {
+    test_prof_scan_real();
     test_elf_real_files();
     test_version_in_rodata();
     test_elf_crafted();
