@@ -36,7 +36,7 @@ void heapprof_init(struct heapprof *hp, bool ready, const char *why, struct agen
 {
     memset(hp, 0, sizeof(*hp));
     hp->enabled = ready && hub && interval_ms > 0;
-    hp->why_not = why ? why : "unavailable";
+    hp->why_not = why; /* NULL: nothing to tell (--heap-profile off) */
     hp->hub = hub;
     hp->loop = loop;
     hp->window_ms = clamp64(2 * interval_ms, HP_WINDOW_MIN, HP_WINDOW_MAX);
@@ -555,8 +555,8 @@ void heapprof_after_sample(struct heapprof *hp, const struct diagnosis *d,
         hp->streak = 0;
     }
     if (!hp->enabled) {
-        if (hp->streak >= HP_PERSIST && !hp->told) {
-            log_msg(LOG_WARN, "heap_profile", "the heap keeps growing, but no heap profile: %s",
+        if (hp->streak >= HP_PERSIST && !hp->told && hp->why_not) {
+            log_msg(LOG_WARN, "heap_profile", "the heap keeps growing; heap profiles: %s",
                     hp->why_not);
             hp->told = true;
         }

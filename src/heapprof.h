@@ -112,7 +112,7 @@ struct heapprof {
 };
 
 /* ready: the program's jemalloc has prof:true (tuning); else why says why
- * not, told once if heap growth persists. */
+ * not, told once if heap growth persists (NULL: never told). */
 void heapprof_init(struct heapprof *hp, bool ready, const char *why, struct agent_hub *hub,
                    struct loop *loop, int64_t interval_ms);
 /* After each sample: the diagnosis and the processes (with their agents). */

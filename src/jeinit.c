@@ -480,7 +480,8 @@ static int run(struct config *cfg)
             log_msg(LOG_WARN, "monitor", "memory monitor off: %s", strerror(-r));
         else
             sup.monitor = &monitor;
-        heapprof_init(&monitor.heap, tuning.heap_profile, tuning.heap_profile_why,
+        heapprof_init(&monitor.heap, tuning.heap_profile,
+                      cfg->heap_profile ? tuning.heap_profile_why : NULL,
                       with_agents ? &hub : NULL, &loop, cfg->interval_ms);
         monitor.after_first_sample = relock_after_first_sample;
         monitor.after_first_ctx = &memlock;
