@@ -248,7 +248,8 @@ int agents_start(struct agent_hub *h)
 
 void agents_request(struct agent_hub *h, uint16_t type, uint32_t seq)
 {
-    struct agent_request req = {.magic = AGENT_MAGIC, .version = AGENT_VERSION, .type = type, .seq = seq};
+    struct agent_request req = {
+        .magic = AGENT_MAGIC, .version = AGENT_VERSION, .type = type, .seq = seq};
 
     for (size_t i = 0; i < h->top; i++) {
         struct agent_slot *s = &h->slots[i];

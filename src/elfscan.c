@@ -333,8 +333,7 @@ static bool has_dump_strings(const unsigned char *buf, size_t len)
 {
     static const char header[] = "heap_v2/%", maps[] = "\nMAPPED_LIBRARIES:\n";
 
-    return memmem(buf, len, header, sizeof(header) - 1) &&
-           memmem(buf, len, maps, sizeof(maps) - 1);
+    return memmem(buf, len, header, sizeof(header) - 1) && memmem(buf, len, maps, sizeof(maps) - 1);
 }
 
 int jemalloc_prof_scan(const unsigned char *buf, size_t len)

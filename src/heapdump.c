@@ -269,11 +269,10 @@ const struct hd_map *heapdump_map_of(const struct heapdump *d, uint64_t addr)
 
 bool heapdump_allocator_frame(const char *module, const char *symbol)
 {
-    static const char *const entries[] = {"malloc",        "calloc",         "realloc",
-                                          "reallocarray",  "posix_memalign", "aligned_alloc",
-                                          "memalign",      "valloc",         "pvalloc",
-                                          "mallocx",       "rallocx",        "xallocx",
-                                          "__libc_malloc", "__libc_calloc",  "__libc_realloc"};
+    static const char *const entries[] = {
+        "malloc",        "calloc",   "realloc",       "reallocarray",  "posix_memalign",
+        "aligned_alloc", "memalign", "valloc",        "pvalloc",       "mallocx",
+        "rallocx",       "xallocx",  "__libc_malloc", "__libc_calloc", "__libc_realloc"};
     const char *base = module ? strrchr(module, '/') : NULL;
 
     base = base ? base + 1 : module;

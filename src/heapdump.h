@@ -39,14 +39,14 @@ struct hd_map {
 };
 
 struct heapdump {
-    uint64_t period;          /* bytes between samples */
-    double objs, bytes;       /* the t*: totals, unbiased */
-    struct hd_stack *stacks;  /* the caller's array of cap_stacks */
+    uint64_t period;         /* bytes between samples */
+    double objs, bytes;      /* the t*: totals, unbiased */
+    struct hd_stack *stacks; /* the caller's array of cap_stacks */
     size_t nstacks, cap_stacks;
-    struct hd_map *maps;      /* the caller's array of cap_maps */
+    struct hd_map *maps; /* the caller's array of cap_maps */
     size_t nmaps, cap_maps;
-    size_t dropped_stacks;    /* beyond cap_stacks, or malformed */
-    size_t dropped_maps;      /* beyond cap_maps, or malformed */
+    size_t dropped_stacks; /* beyond cap_stacks, or malformed */
+    size_t dropped_maps;   /* beyond cap_maps, or malformed */
 };
 
 /* Parses a dump into d (its arrays and caps set by the caller). 0, or

@@ -289,8 +289,8 @@ static void pick_targets(struct heapprof *hp, const struct proc_sample *procs, s
             if (hp->targets[slot].grown >= grown)
                 continue;
         }
-        hp->targets[slot] = (struct hp_target){
-            .pid = p->pid, .uid = st.st_uid, .gid = st.st_gid, .grown = grown};
+        hp->targets[slot] =
+            (struct hp_target){.pid = p->pid, .uid = st.st_uid, .gid = st.st_gid, .grown = grown};
         (void)str_copy(hp->targets[slot].comm, sizeof(hp->targets[slot].comm), p->comm);
     }
 }
@@ -367,7 +367,7 @@ static void fmt_site_msg(const struct hp_result *r, char *out, size_t n)
 
 static void log_result(struct heapprof *hp, struct hp_target *t, const struct hp_result *r)
 {
-    char msg[400], head[64], path[96];
+    char msg[400], what[320], path[96];
     struct jw *w;
 
     t->done = true;
@@ -376,9 +376,8 @@ static void log_result(struct heapprof *hp, struct hp_target *t, const struct hp
         return;
     }
     hp->profiles++;
-    (void)str_printf(head, sizeof(head), "pid %d (%s): ", (int)t->pid, t->comm);
-    fmt_site_msg(r, msg + strlen(head), sizeof(msg) - strlen(head));
-    memcpy(msg, head, strlen(head));
+    fmt_site_msg(r, what, sizeof(what));
+    (void)str_printf(msg, sizeof(msg), "pid %d (%s): %s", (int)t->pid, t->comm, what);
     w = log_report(LOG_INFO, "heap_profile");
     if (!w)
         return;

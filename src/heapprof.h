@@ -29,17 +29,17 @@
 #include "diagnosis.h"
 #include "loop.h"
 
-#define HP_PERSIST      2       /* heap-growth samples in a row before profiling */
-#define HP_TARGETS      4       /* processes profiled at once */
-#define HP_KEEP         8       /* processes whose dumps are kept */
-#define HP_LG_SAMPLE    19      /* one sample per 512 KiB allocated (jemalloc's default) */
-#define HP_WINDOW_MIN   1000    /* ms between the steps: sampling on, dump 1, dump 2 */
-#define HP_WINDOW_MAX   60000
-#define HP_CHILD_MS     5000    /* the analysis, then SIGKILL */
-#define HP_DUMP_MAX     (16u << 20) /* a dump read at most; larger ones are not analysed */
-#define HP_COOLDOWN_MS  600000  /* a process profiled is not profiled again before */
-#define HP_SITES_MAX    10
-#define HP_WATCH_MAX    64      /* processes whose growth is followed */
+#define HP_PERSIST     2    /* heap-growth samples in a row before profiling */
+#define HP_TARGETS     4    /* processes profiled at once */
+#define HP_KEEP        8    /* processes whose dumps are kept */
+#define HP_LG_SAMPLE   19   /* one sample per 512 KiB allocated (jemalloc's default) */
+#define HP_WINDOW_MIN  1000 /* ms between the steps: sampling on, dump 1, dump 2 */
+#define HP_WINDOW_MAX  60000
+#define HP_CHILD_MS    5000        /* the analysis, then SIGKILL */
+#define HP_DUMP_MAX    (16u << 20) /* a dump read at most; larger ones are not analysed */
+#define HP_COOLDOWN_MS 600000      /* a process profiled is not profiled again before */
+#define HP_SITES_MAX   10
+#define HP_WATCH_MAX   64 /* processes whose growth is followed */
 
 /* What the analysis child sends back for one process: one write, within
  * PIPE_BUF (atomic). */
@@ -66,7 +66,7 @@ struct hp_target {
     char comm[16];
     uid_t uid;
     gid_t gid;
-    uint64_t grown; /* allocated bytes, over the persisting growth */
+    uint64_t grown;    /* allocated bytes, over the persisting growth */
     uint32_t last_seq; /* of the last request sent to its agent */
     bool failed;
     bool done;

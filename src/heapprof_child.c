@@ -127,7 +127,7 @@ static bool site_of(const struct heapdump *d, const struct hd_stack *s, struct h
         uint64_t addr = s->frames[i] ? s->frames[i] - 1 : 0; /* into the call */
         const struct hd_map *m = heapdump_map_of(d, addr);
         const struct object *o;
-        struct symtab_hit hit;
+        struct symtab_hit hit = {0};
         char fn[sizeof(out->fn)];
         int r;
 

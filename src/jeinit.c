@@ -481,8 +481,8 @@ static int run(struct config *cfg)
         else
             sup.monitor = &monitor;
         heapprof_init(&monitor.heap, tuning.heap_profile,
-                      cfg->heap_profile ? tuning.heap_profile_why : NULL,
-                      with_agents ? &hub : NULL, &loop, cfg->interval_ms);
+                      cfg->heap_profile ? tuning.heap_profile_why : NULL, with_agents ? &hub : NULL,
+                      &loop, cfg->interval_ms);
         monitor.after_first_sample = relock_after_first_sample;
         monitor.after_first_ctx = &memlock;
     }

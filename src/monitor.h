@@ -90,7 +90,7 @@ struct monitor {
     int64_t killed_ms;
     uint64_t samples_at_limit; /* that kept the last per-process figures (memevents_tight) */
     uint64_t peak_usage, samples, lines;
-    yajl_gen scratch;                      /* report_memory measures a process's entry in it */
+    yajl_gen scratch;     /* report_memory measures a process's entry in it */
     struct heapprof heap; /* heap profiles on persisting heap growth (heapprof.h) */
     void (*after_first_sample)(void *ctx); /* set after monitor_init, or NULL */
     void *after_first_ctx;

@@ -34,8 +34,8 @@ void plot_free(struct plot *p)
 const char *plot_event_name(enum plot_event_kind k)
 {
     static const char *const names[PEV_KINDS] = {
-        "oom_kill", "oom",       "memory_max", "memory_high", "purge",
-        "pressure", "diagnosis", "child_exit", "exit",        "start",
+        "oom_kill",  "oom",          "memory_max", "memory_high", "purge", "pressure",
+        "diagnosis", "heap_profile", "child_exit", "exit",        "start",
     };
     return (unsigned)k < PEV_KINDS ? names[k] : "?";
 }
@@ -476,6 +476,16 @@ static void event_line(struct plot *p, const char *ev, yajl_val o, int64_t t)
         e = event_add(p, t, PEV_PRESSURE);
         fmt_text(e, "pressure %.8s: some avg10 %.0f%%", get_str(o, "state") ?: "?",
                  get_double(o, "some_avg10"));
+    } else if (strcmp(ev, "heap_profile") == 0 && get_str(o, "level") &&
+               strcmp(get_str(o, "level"), "info") == 0) {
+        /* the sites that grew: the first one named on the picture */
+        yajl_val sites = get(o, "sites");
+        yajl_val first =
+            YAJL_IS_ARRAY(sites) && sites->u.array.len ? sites->u.array.values[0] : NULL;
+        plot_format_bytes(get_u64(o, "grown_bytes"), a, sizeof(a));
+        e = event_add(p, t, PEV_HEAP_PROFILE);
+        fmt_text(e, "heap profile of pid %lld: +%s, top %.48s", (long long)get_u64(o, "pid"), a,
+                 (first ? get_str(first, "fn") : NULL) ?: "?");
     } else if (strcmp(ev, "child_exit") == 0) {
         e = event_add(p, t, PEV_CHILD_EXIT);
         if (get_str(o, "signal"))

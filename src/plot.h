@@ -38,6 +38,7 @@ enum plot_event_kind {
     PEV_PURGE,
     PEV_PRESSURE,
     PEV_DIAGNOSIS,
+    PEV_HEAP_PROFILE,
     PEV_CHILD_EXIT,
     PEV_EXIT,
     PEV_START,

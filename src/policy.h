@@ -35,7 +35,8 @@ struct policy_input {
     unsigned workers; /* pre-fork worker processes, 0 when unknown */
     enum thp_mode thp;
     int jemalloc_major, jemalloc_minor; /* 0.0 when unknown */
-    bool heap_profile; /* profiling ready: --heap-profile auto, a jemalloc built with it, an agent */
+    bool
+        heap_profile; /* profiling ready: --heap-profile auto, a jemalloc built with it, an agent */
 };
 
 #define POLICY_OPTIONS_MAX 12

@@ -115,6 +115,7 @@ static const struct {
     [PEV_PURGE] = {"#2ca02c", "P", "jeinit asked the allocators to purge"},
     [PEV_PRESSURE] = {"#9467bd", "S", "memory pressure (PSI) changed: stalls"},
     [PEV_DIAGNOSIS] = {"#17becf", "D", "jeinit's diagnosis changed"},
+    [PEV_HEAP_PROFILE] = {"#e377c2", "A", "a heap profile named the allocation sites that grew"},
     [PEV_CHILD_EXIT] = {"#555555", "E", "the program exited"},
     [PEV_EXIT] = {"#000000", "X", "jeinit exited"},
     [PEV_START] = {"#000000", "S", "jeinit started"},

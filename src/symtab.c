@@ -30,8 +30,8 @@ static int header(const unsigned char *buf, size_t len, Elf64_Ehdr *eh)
 }
 
 /* The file offset as a virtual address, through the PT_LOAD containing it. */
-static int file_to_vaddr(const unsigned char *buf, size_t len, const Elf64_Ehdr *eh,
-                         uint64_t off, uint64_t *vaddr)
+static int file_to_vaddr(const unsigned char *buf, size_t len, const Elf64_Ehdr *eh, uint64_t off,
+                         uint64_t *vaddr)
 {
     if (eh->e_phentsize != sizeof(Elf64_Phdr) ||
         !in_image(eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr), len))

@@ -11,8 +11,8 @@
 #include <stdint.h>
 
 struct symtab_hit {
-    uint64_t vaddr;  /* the address in the file's own terms (what addr2line -e takes) */
-    uint64_t offset; /* from the function's start */
+    uint64_t vaddr;    /* the address in the file's own terms (what addr2line -e takes) */
+    uint64_t offset;   /* from the function's start */
     const char *table; /* ".symtab" or ".dynsym" */
 };
 

@@ -203,10 +203,10 @@ void tuning_plan(const struct config *cfg, const struct cgroup_limits *lim,
     else if (!a->user_allocator && a->program.libc != PROGRAM_LIBC_MUSL &&
              a->program.libc != PROGRAM_LIBC_STATIC)
         plan_glibc(t, envp);
-    t->heap_profile_why = t->heap_profile ? "ready (prof:true, prof_active:false)"
+    t->heap_profile_why = t->heap_profile      ? "ready (prof:true, prof_active:false)"
                           : !cfg->heap_profile ? "off (--heap-profile off)"
-                          : !a->jemalloc ? "unavailable: the program does not run on jemalloc"
-                          : !a->prof     ? "unavailable: this jemalloc is built without profiling"
-                          : !agent       ? "unavailable: no agent to turn sampling on"
-                                         : "off: MALLOC_CONF sets prof (the user's wins)";
+                          : !a->jemalloc       ? "unavailable: the program does not run on jemalloc"
+                          : !a->prof ? "unavailable: this jemalloc is built without profiling"
+                          : !agent   ? "unavailable: no agent to turn sampling on"
+                                     : "off: MALLOC_CONF sets prof (the user's wins)";
 }

@@ -19,7 +19,7 @@ struct tuning {
     bool jemalloc;
     bool heap_profile; /* the program's jemalloc will have prof:true: sampling can be turned on */
     const char *heap_profile_why; /* "ready ...", or why not (the start line says it) */
-    const char *agent; /* the agent library preloaded, or NULL */
+    const char *agent;            /* the agent library preloaded, or NULL */
     struct policy_input input;
     struct policy policy;
     char ld_preload[ENV_VALUE_MAX];

@@ -176,7 +176,8 @@ static void start_background_threads(void)
 
 static bool register_self(void)
 {
-    struct agent_request hello = {.magic = AGENT_MAGIC, .version = AGENT_VERSION, .type = AGENT_HELLO};
+    struct agent_request hello = {
+        .magic = AGENT_MAGIC, .version = AGENT_VERSION, .type = AGENT_HELLO};
     union {
         char buf[CMSG_SPACE(sizeof(int))];
         struct cmsghdr align;

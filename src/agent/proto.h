@@ -62,7 +62,7 @@ struct agent_request {
     uint16_t version;
     uint16_t type;
     uint32_t seq;
-    uint32_t arg;               /* PROF_ON: lg_prof_sample */
+    uint32_t arg;              /* PROF_ON: lg_prof_sample */
     char path[AGENT_PATH_MAX]; /* PROF_DUMP */
 };
 
@@ -85,9 +85,9 @@ struct agent_reply {
     uint32_t background_threads; /* running */
     uint32_t background_enabled; /* 1 when background_thread is on */
     uint32_t status;             /* AGENT_PROF: 0, or the errno of the step that failed */
-    uint64_t purged;      /* AGENT_PURGED: resident (or RSS) released */
-    uint64_t cost_ns;     /* time the agent spent on this request */
-    char version_str[32]; /* "5.3.0-0-g..." (jemalloc's own) or "glibc" */
+    uint64_t purged;             /* AGENT_PURGED: resident (or RSS) released */
+    uint64_t cost_ns;            /* time the agent spent on this request */
+    char version_str[32];        /* "5.3.0-0-g..." (jemalloc's own) or "glibc" */
 };
 
 static inline bool agent_reply_valid(const struct agent_reply *r, long len)

@@ -436,7 +436,8 @@ static void test_prof_scan_real(void)
     {
         static const unsigned char half[] = "xx heap_v2/%lu yy";
         static const unsigned char both[] = "heap_v2/%lu\0\nMAPPED_LIBRARIES:\n";
-        CHECK_INT(jemalloc_prof_scan(half, sizeof(half)), 0, "prof scan: the header alone is not enough");
+        CHECK_INT(jemalloc_prof_scan(half, sizeof(half)), 0,
+                  "prof scan: the header alone is not enough");
         CHECK_INT(jemalloc_prof_scan(both, sizeof(both)), 1, "prof scan: both strings, no ELF: 1");
         CHECK_INT(jemalloc_prof_scan(NULL, 0), 0, "prof scan: nothing: 0");
     }

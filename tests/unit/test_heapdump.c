@@ -43,16 +43,15 @@ static const char dump1[] =
     "7ffc00000000-7ffc00001000 r-xp 00000000 00:00 0 [vdso]\n";
 
 /* the first stack doubled, the second gone, a new one */
-static const char dump2[] =
-    "heap_v2/524288\n"
-    "  t*: 6: 6291456 [0: 0]\n"
-    "@ 0x7f0000001000 0x555500001345 0x555500001400\n"
-    "  t*: 4: 4194304 [0: 0]\n"
-    "@ 0x7f0000001000 0x555500002222\n"
-    "  t*: 2: 1024 [0: 0]\n"
-    "\n"
-    "MAPPED_LIBRARIES:\n"
-    "555500001000-555500003000 r-xp 00001000 08:01 123 /usr/bin/leaker\n";
+static const char dump2[] = "heap_v2/524288\n"
+                            "  t*: 6: 6291456 [0: 0]\n"
+                            "@ 0x7f0000001000 0x555500001345 0x555500001400\n"
+                            "  t*: 4: 4194304 [0: 0]\n"
+                            "@ 0x7f0000001000 0x555500002222\n"
+                            "  t*: 2: 1024 [0: 0]\n"
+                            "\n"
+                            "MAPPED_LIBRARIES:\n"
+                            "555500001000-555500003000 r-xp 00001000 08:01 123 /usr/bin/leaker\n";
 
 static void test_parse(void)
 {
@@ -118,14 +117,14 @@ static void test_allocator_frames(void)
 
 static void test_malformed(void)
 {
-    static const char *const bad_headers[] = {"", "heap_v2/", "heap_v2/0\n", "heap_v1/4\n",
-                                              "heap_v2/12x\n", "@ 0x1\n"};
+    static const char *const bad_headers[] = {
+        "", "heap_v2/", "heap_v2/0\n", "heap_v1/4\n", "heap_v2/12x\n", "@ 0x1\n"};
     static const char odd[] = "heap_v2/4096\n"
-                              "@ 0x1 0xzz 0x3\n"      /* frames stop at the bad word */
+                              "@ 0x1 0xzz 0x3\n" /* frames stop at the bad word */
                               "  t*: 1: 10 [0: 0]\n"
-                              "@\n"                   /* no frames: dropped */
+                              "@\n" /* no frames: dropped */
                               "  t*: 1: 10 [0: 0]\n"
-                              "@ 0x5\n"               /* no counts line: not counted */
+                              "@ 0x5\n"                 /* no counts line: not counted */
                               "@ 0x12345678901234567\n" /* too long for 64 bits */
                               "  t*: x: 1\n"
                               "MAPPED_LIBRARIES:\n"

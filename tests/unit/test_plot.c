@@ -231,8 +231,33 @@ static void test_svg(void)
     plot_free(p);
 }
 
+/* `jeinit report` marks a heap profile (its info line; the warnings are
+ * not profiles) with the first site's function. */
+static void test_heap_profile(void)
+{
+    struct plot *p = plot_new();
+
+    CHECK(feed(p,
+               "{\"ts\":\"2026-11-30T10:00:01.000Z\",\"level\":\"info\",\"event\":\"heap_profile\","
+               "\"msg\":\"pid 2 (leaker): heap grew 9.0 MiB\",\"pid\":2,\"grown_bytes\":9437184,"
+               "\"sites\":[{\"fn\":\"leak_into_the_distinctive_sink\",\"module\":\"leaker\","
+               "\"addr\":\"0x1345\",\"bytes\":9437184,\"objects\":144}]}"),
+          "a heap_profile line is read");
+    CHECK(feed(p,
+               "{\"ts\":\"2026-11-30T10:00:02.000Z\",\"level\":\"warn\",\"event\":\"heap_profile\","
+               "\"msg\":\"the heap keeps growing; heap profiles: unavailable\"}"),
+          "a heap_profile warning is read");
+    CHECK_INT(p->event_count[PEV_HEAP_PROFILE], 1, "one heap profile marked (not the warning)");
+    CHECK(p->nevent == 1 && p->event[0].kind == PEV_HEAP_PROFILE &&
+              strstr(p->event[0].text, "pid 2") &&
+              strstr(p->event[0].text, "leak_into_the_distinctive_sink"),
+          "its text names the process and the top site (%s)", p->nevent ? p->event[0].text : "");
+    plot_free(p);
+}
+
 int main(void)
 {
+    test_heap_profile();
     test_ts();
     test_depth();
     test_lines();

@@ -98,8 +98,7 @@ static void test_crafted(void)
     memset(junk, 0x41, sizeof(junk));
     CHECK_INT(symtab_lookup(junk, sizeof(junk), 0, name, sizeof(name), &hit), -ENOEXEC,
               "not ELF: -ENOEXEC");
-    CHECK_INT(symtab_lookup(junk, 10, 0, name, sizeof(name), &hit), -ENOEXEC,
-              "10 bytes: -ENOEXEC");
+    CHECK_INT(symtab_lookup(junk, 10, 0, name, sizeof(name), &hit), -ENOEXEC, "10 bytes: -ENOEXEC");
     memcpy(junk, "\177ELF\002\001\001", 7); /* ELF64 LE, headers pointing anywhere */
     CHECK(symtab_lookup(junk, sizeof(junk), 0, name, sizeof(name), &hit) < 0,
           "ELF header with wild offsets: an error, no crash");
