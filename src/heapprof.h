@@ -29,10 +29,12 @@
 #include "diagnosis.h"
 #include "loop.h"
 
-#define HP_PERSIST     2    /* heap-growth samples in a row before profiling */
-#define HP_TARGETS     4    /* processes profiled at once */
-#define HP_KEEP        8    /* processes whose dumps are kept */
-#define HP_LG_SAMPLE   19   /* one sample per 512 KiB allocated (jemalloc's default) */
+/* HP_LG_SAMPLE: one sample per MiB allocated, on average. Sampling costs
+ * per sample (a backtrace: ~1.5 us of unwinding), so per byte allocated. */
+#define HP_PERSIST     2 /* heap-growth samples in a row before profiling */
+#define HP_TARGETS     4 /* processes profiled at once */
+#define HP_KEEP        8 /* processes whose dumps are kept */
+#define HP_LG_SAMPLE   20
 #define HP_WINDOW_MIN  1000 /* ms between the steps: sampling on, dump 1, dump 2 */
 #define HP_WINDOW_MAX  60000
 #define HP_CHILD_MS    5000        /* the analysis, then SIGKILL */

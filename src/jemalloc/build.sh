@@ -7,6 +7,16 @@
 #                       part of what Debian's libjemalloc2 makes every
 #                       process load;
 #   --enable-prof       heap profiles stay possible (prof:true);
+#   prof_types.h        with profiling ready (prof:true, prof_active:false:
+#                       jeinit's default, see heapprof.h) jemalloc makes
+#                       1,280 profiling mutexes at start and locks, unlocks
+#                       and re-initialises all of them around every fork: ~35
+#                       pages touched in every exec and ~75 page faults in
+#                       every fork. Their number only stripes the sampled
+#                       stacks' (and threads') locks, taken once per sample
+#                       (every 512 KiB allocated while sampling): 64 and 16
+#                       (PROF_NCTX_LOCKS, PROF_NTDATA_LOCKS) keep that cost
+#                       within a few pages;
 #   -static-libgcc      the unwinder profiling needs is linked in rather than
 #                       loaded (libgcc_s.so.1) in every process;
 #   hook_entry.c        the agent's wake-up hook without mallctl (see the
@@ -87,9 +97,19 @@ else
         }
     fi
     # LIBS without -lm: libc_only.o has what jemalloc took from libm
+    # fewer profiling locks (see the top): a copy of prof_types.h found first
+    mkdir -p "$work/overlay/jemalloc/internal"
+    sed -e 's/^#define PROF_NCTX_LOCKS[[:space:]]*1024$/#define PROF_NCTX_LOCKS 64/' \
+        -e 's/^#define PROF_NTDATA_LOCKS[[:space:]]*256$/#define PROF_NTDATA_LOCKS 16/' \
+        "$src/include/jemalloc/internal/prof_types.h" >"$work/overlay/jemalloc/internal/prof_types.h"
+    grep -q '^#define PROF_NCTX_LOCKS 64$' "$work/overlay/jemalloc/internal/prof_types.h" &&
+        grep -q '^#define PROF_NTDATA_LOCKS 16$' "$work/overlay/jemalloc/internal/prof_types.h" || {
+        echo "jemalloc: prof_types.h no longer defines PROF_NCTX_LOCKS 1024 / PROF_NTDATA_LOCKS 256" >&2
+        exit 1
+    }
     rm -f "$work/lib/libjemalloc.so.2" # relinked with this libc_only.o
     make -C "$work" -j"$jobs" -s lib/libjemalloc.so.2 LIBS="-pthread" \
-        EXTRA_CFLAGS="-ffile-prefix-map=$work=jemalloc-build -ffile-prefix-map=$src=jemalloc-$version" \
+        EXTRA_CFLAGS="-I$work/overlay -ffile-prefix-map=$work=jemalloc-build -ffile-prefix-map=$src=jemalloc-$version" \
         EXTRA_LDFLAGS="$work/libc_only.o $work/hook_entry.o -static-libgcc -Wl,--as-needed -Wl,-z,now" >"$work/make.log" 2>&1 || {
         tail -20 "$work/make.log" >&2
         exit 1

@@ -52,7 +52,7 @@ profiles() {
     [ "$(profiles | wc -l)" -eq 1 ]
     profiles | jq -e '.pid == 2 and .comm == "leaker" and .sites[0].fn == "leak_into_the_distinctive_sink"
         and .sites[0].module == "leaker" and (.sites[0].addr | test("^0x[0-9a-f]+$"))
-        and .sites[0].bytes > 1048576 and .grown_bytes >= .sites[0].bytes and .sample_period == 524288
+        and .sites[0].bytes > 1048576 and .grown_bytes >= .sites[0].bytes and .sample_period == 1048576
         and (.dumps | test("^/(tmp|dev/shm)/jeinit-heap\\.[A-Za-z0-9]{6}/2$"))
         and all(.sites[]; .fn != "steady_churn_elsewhere")' >/dev/null
     # the line came after a heap-growth line (the diagnosis it followed)
@@ -92,7 +92,7 @@ profiles() {
 }
 
 @test "a pre-fork server: each leaking worker is profiled as itself, the idle master is not" {
-    run_profiled -- "$LEAKER" 10 4 3
+    run_profiled -- "$LEAKER" 10 8 3
     [ "$status" -eq 0 ]
     [ "$output" = "leaker: 3 workers done" ]
     [ "$(profiles | jq -s 'map(.pid) | unique | length')" -eq 3 ]
