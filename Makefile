@@ -130,6 +130,8 @@ test-v2: all helpers
 SANITIZE_TIERS ?= unit init cgroup allocator agent monitor hostile metrics logbudget
 # jeinit report reads untrusted logs; --inspect=text wraps untrusted paths
 SANITIZE_TIERS += plot inspect
+# heap dumps and the ELF files they name are untrusted too
+SANITIZE_TIERS += heapprof
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 sanitize: $(BUILD)/libjemalloc.so.2
 	mkdir -p build-san/static build-san/unit build-san/fuzz && cp $(BUILD)/libjemalloc.so.2 build-san/
