@@ -4,8 +4,8 @@
 #   tests/run.sh unit init       some tiers
 # Tiers: lint (clang-format, cppcheck, clang-tidy), unit (C tests of pure
 # code), the bats files in tests/bats/ by name (init, tini, cgroup, allocator,
-# agent, monitor, heapprof, k8s, gunicorn, container, release), fuzz (a short smoke of each
-# harness), sanitize (the jeinit tiers again on an ASan+UBSan build), v2
+# agent, monitor, heapprof, k8s, gunicorn, container, release), fuzz (a short
+# smoke of each harness), sanitize (the jeinit tiers again on an ASan+UBSan build), v2
 # (tests/bats/v2.bats on a real cgroup v2 kernel in a QEMU VM: tests/v2/).
 #
 # A tier passes only when it ran to the end: its TAP plan (1..N) must be

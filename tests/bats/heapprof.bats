@@ -136,8 +136,10 @@ profiles() {
 
 @test "a failure (the dumps removed under jeinit) is one warning, and that process is not profiled again" {
     # a program that deletes whatever lands in jeinit's directory: the
-    # analysis finds no dump
-    run_profiled -- sh -c "\"$LEAKER\" 14 8 & while kill -0 \$! 2>/dev/null; do
+    # analysis finds no dump. Its own /tmp (a tmpfs in the namespace's mount
+    # namespace, which jeinit shares), so that other jeinits' dumps are safe.
+    run_profiled -- sh -c "mount -t tmpfs tmpfs /tmp && mount -t tmpfs tmpfs /dev/shm || exit 9
+        \"$LEAKER\" 14 8 & while kill -0 \$! 2>/dev/null; do
         rm -f /tmp/jeinit-heap.*/*/*.heap /dev/shm/jeinit-heap.*/*/*.heap; sleep 0.05; done"
     [ "$status" -eq 0 ]
     [ "$(profiles | wc -l)" -eq 0 ]
