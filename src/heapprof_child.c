@@ -237,12 +237,17 @@ static int become(const struct hp_target *t)
 static void analyse_as(const struct heapprof *hp, const struct hp_target *t, int fd)
 {
     struct hp_result r;
+    struct itimerval limit = {.it_value = {.tv_sec = HP_CHILD_MS / 1000}};
     int e;
 
     memset(&r, 0, sizeof(r));
     r.magic = HP_RESULT_MAGIC;
     r.pid = t->pid;
     e = become(t);
+    /* after the ids changed (which clears it): gone with its parent, and a
+     * time limit of its own (timers are not inherited) */
+    (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+    (void)setitimer(ITIMER_REAL, &limit, NULL);
     if (e < 0) {
         r.status = e;
         (void)str_printf(r.why, sizeof(r.why), "cannot take its ids (%d:%d) to read its dumps: %s",
@@ -267,6 +272,13 @@ void heapprof_child_run(const struct heapprof *hp, int fd)
     (void)sigprocmask(SIG_SETMASK, &none, NULL);
     (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
     (void)setitimer(ITIMER_REAL, &limit, NULL); /* SIGALRM ends it, whatever the loop does */
+    /* PID 1's descriptors (the agents' sockets, the log, the loop) are not
+     * the analysis's: only the pipe stays, in a process that will run with
+     * the container's ids; and no one of those ids may ptrace it */
+    if (fd > 3)
+        (void)close_range(3, (unsigned)fd - 1, 0);
+    (void)close_range((unsigned)fd + 1, ~0u, 0);
+    (void)prctl(PR_SET_DUMPABLE, 0);
     for (size_t i = 0; i < hp->ntargets; i++) {
         const struct hp_target *t = &hp->targets[i];
         pid_t pid;

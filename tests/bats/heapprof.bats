@@ -101,6 +101,19 @@ profiles() {
     "$SCHEMA" --strict "$LOG"
 }
 
+@test "a process that dropped its ids (setpriv to nobody) is profiled as itself" {
+    command -v setpriv >/dev/null || skip "no setpriv"
+    # its own directory is chowned to it, and the analysis reads its dumps
+    # and its executable with its ids: the executable where nobody can read it
+    bin=$(mktemp -d /tmp/jeinit-heapprof-test.XXXXXX)
+    chmod 755 "$bin" && cp "$LEAKER" "$bin/leaker" && chmod 755 "$bin/leaker"
+    run_profiled -- setpriv --reuid=65534 --regid=65534 --clear-groups "$bin/leaker" 8 8
+    rm -rf "$bin"
+    [ "$status" -eq 0 ]
+    [ "$(profiles | wc -l)" -eq 1 ]
+    profiles | jq -e '.sites[0].fn == "leak_into_the_distinctive_sink"' >/dev/null
+}
+
 @test "glibc malloc: the start line and one warning say why there is no heap profile" {
     run_profiled --jemalloc off -- "$LEAKER" 6 8
     [ "$status" -eq 0 ]
