@@ -181,7 +181,10 @@ static void send_step(struct heapprof *hp, struct hp_target *t, uint16_t type, c
                                 .version = AGENT_VERSION,
                                 .type = type,
                                 .seq = ++hp->seq,
-                                .arg = type == AGENT_PROF_ON ? HP_LG_SAMPLE : 0};
+                                .arg = type == AGENT_PROF_ON ? HP_LG_SAMPLE : 0,
+                                /* the agent's own safety net: sampling off by
+                                 * then if jeinit's PROF_OFF never comes */
+                                .limit_s = (uint32_t)(4 * hp->window_ms / 1000 + 10)};
     struct agent_slot *s;
     int r;
 
@@ -197,7 +200,10 @@ static void send_step(struct heapprof *hp, struct hp_target *t, uint16_t type, c
     t->last_seq = req.seq;
     r = agents_send(s, &req);
     if (r < 0)
-        fail(hp, t, "its agent did not take the request %s: %s", step_name(type), strerror(-r));
+        fail(hp, t,
+             "its agent did not take the request %s: %s (sampling goes off by itself within "
+             "%u s)",
+             step_name(type), strerror(-r), req.limit_s);
 }
 
 /* The agents' answers so far: an error is the end of that process's profile. */

@@ -253,10 +253,27 @@ static void remove_hook(void)
     (void)pthread_mutex_unlock(&A.hook_lock);
 }
 
+static uint64_t now_ms(void);
+
+/* While sampling, recv waits at most until the deadline jeinit gave with
+ * PROF_ON (SO_RCVTIMEO on our own socket); 0: no deadline. */
+static void set_recv_deadline(uint64_t deadline_ms)
+{
+    uint64_t now = now_ms(), left = deadline_ms > now ? deadline_ms - now : 1;
+    struct timeval tv = {0, 0};
+
+    if (deadline_ms) {
+        tv.tv_sec = (time_t)(left / 1000);
+        tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
+    }
+    (void)setsockopt(A.priv.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
 static void *agent_main(void *arg)
 {
     struct agent_request req;
     struct agent_reply rep;
+    uint64_t prof_deadline = 0; /* sampling on until then, unless jeinit says off */
 
     (void)arg;
     if (A.mallctl)
@@ -273,13 +290,27 @@ static void *agent_main(void *arg)
         n = recv(A.priv.fd, &req, sizeof(req), 0);
         if (n < 0 && errno == EINTR)
             continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && prof_deadline) {
+            if (now_ms() >= prof_deadline) {
+                agent_prof_expire(A.mallctl); /* no word from jeinit: sampling off */
+                prof_deadline = 0;
+            }
+            set_recv_deadline(prof_deadline);
+            continue;
+        }
         if (n <= 0)
             break; /* jeinit is gone: stop quietly */
         if (!agent_request_valid(&req, n))
             continue;
-        if (req.type == AGENT_PROF_ON || req.type == AGENT_PROF_DUMP || req.type == AGENT_PROF_OFF)
+        if (req.type == AGENT_PROF_ON || req.type == AGENT_PROF_DUMP ||
+            req.type == AGENT_PROF_OFF) {
             agent_prof(&req, &rep, A.mallctl);
-        else
+            if (req.type == AGENT_PROF_ON && rep.status == 0)
+                prof_deadline = now_ms() + (uint64_t)(req.limit_s ? req.limit_s : 1) * 1000u;
+            else if (req.type == AGENT_PROF_OFF)
+                prof_deadline = 0;
+            set_recv_deadline(prof_deadline);
+        } else
             agent_answer(&req, &rep, A.mallctl, A.mallinfo2);
         if (!fd_still_ours(&A.priv))
             break;
@@ -287,6 +318,8 @@ static void *agent_main(void *arg)
             errno != EAGAIN && errno != EINTR)
             break;
     }
+    if (prof_deadline)
+        agent_prof_expire(A.mallctl); /* jeinit is gone: nobody will say off */
     fd_forget(&A.priv, true);
     A.gone = true;
     return NULL;

@@ -82,3 +82,9 @@ void agent_prof(const struct agent_request *req, struct agent_reply *r, mallctl_
         return;
     }
 }
+
+void agent_prof_expire(mallctl_fn mallctl)
+{
+    if (mallctl)
+        (void)set_active(mallctl, false);
+}

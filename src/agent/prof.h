@@ -11,5 +11,8 @@
 /* Fills r (type AGENT_PROF, status 0 or an errno) for a PROF_ON, PROF_DUMP
  * or PROF_OFF request. mallctl is NULL without jemalloc: ENOTSUP. */
 void agent_prof(const struct agent_request *req, struct agent_reply *r, mallctl_fn mallctl);
+/* Sampling off, whatever jeinit said last: when its PROF_ON's limit_s has
+ * passed with no PROF_OFF (jeinit gone, busy, or its request lost). */
+void agent_prof_expire(mallctl_fn mallctl);
 
 #endif

@@ -63,6 +63,7 @@ struct agent_request {
     uint16_t type;
     uint32_t seq;
     uint32_t arg;              /* PROF_ON: lg_prof_sample */
+    uint32_t limit_s;          /* PROF_ON: sampling goes off by itself after this */
     char path[AGENT_PATH_MAX]; /* PROF_DUMP */
 };
 
