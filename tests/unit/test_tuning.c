@@ -290,8 +290,61 @@ static void test_not_glibc(void)
     CHECK(changed("MALLOC_ARENA_MAX") != NULL, "a program of unknown libc: glibc tuned");
 }
 
+/* --heap-profile auto: prof:true,prof_active:false only when the jemalloc
+ * has profiling and an agent can turn sampling on; the user's prof wins. */
+static void test_heap_profile(void)
+{
+    char *const none[] = {NULL};
+    char *const user_off[] = {"MALLOC_CONF=prof:false", NULL};
+    char *const user_on[] = {"MALLOC_CONF=prof:true,prof_active:true", NULL};
+
+    setup(true, none);
+    cfg.heap_profile = true;
+    alloc.prof = true;
+    tuning_plan(&cfg, &lim, &alloc, AGENT, none, &t);
+    CHECK_STR(changed("MALLOC_CONF"), DERIVED_AGENT_2CPU_2GI ",prof:true,prof_active:false",
+              "heap profiles ready: prof:true,prof_active:false after the policy's options");
+    CHECK(t.heap_profile && strncmp(t.heap_profile_why, "ready", 5) == 0, "and said ready");
+    tuning_plan(&cfg, &lim, &alloc, NULL, none, &t);
+    CHECK(!strstr(t.mc.conf, "prof") && !t.heap_profile &&
+              strcmp(t.heap_profile_why, "unavailable: no agent to turn sampling on") == 0,
+          "no agent: no prof (nobody could turn sampling on), and why");
+    alloc.prof = false;
+    tuning_plan(&cfg, &lim, &alloc, AGENT, none, &t);
+    CHECK(!strstr(t.mc.conf, "prof") &&
+              strcmp(t.heap_profile_why, "unavailable: this jemalloc is built without profiling") ==
+                  0,
+          "a jemalloc without profiling: no prof (it would print Invalid conf pair), and why");
+    alloc.prof = true;
+    cfg.heap_profile = false;
+    tuning_plan(&cfg, &lim, &alloc, AGENT, none, &t);
+    CHECK(!strstr(t.mc.conf, "prof") && strcmp(t.heap_profile_why, "off (--heap-profile off)") == 0,
+          "--heap-profile off: no prof");
+    cfg.heap_profile = true;
+    setup(true, user_off);
+    cfg.heap_profile = true;
+    alloc.prof = true;
+    tuning_plan(&cfg, &lim, &alloc, AGENT, user_off, &t);
+    CHECK(!t.heap_profile && strstr(t.mc.conf, "prof:false") && !strstr(t.mc.conf, "prof:true") &&
+              strncmp(t.heap_profile_why, "off: MALLOC_CONF", 16) == 0,
+          "the user's prof:false wins: off, and why (%s)", t.mc.conf);
+    setup(true, user_on);
+    cfg.heap_profile = true;
+    alloc.prof = true;
+    tuning_plan(&cfg, &lim, &alloc, AGENT, user_on, &t);
+    CHECK(t.heap_profile && strstr(t.mc.conf, "prof_active:true"),
+          "the user's own prof:true (sampling on) counts as ready, their prof_active kept");
+    setup(false, none);
+    cfg.heap_profile = true;
+    tuning_plan(&cfg, &lim, &alloc, AGENT, none, &t);
+    CHECK(!t.heap_profile &&
+              strcmp(t.heap_profile_why, "unavailable: the program does not run on jemalloc") == 0,
+          "glibc: unavailable, and why");
+}
+
 int main(void)
 {
+    test_heap_profile();
     test_jemalloc();
     test_jemalloc_user();
     test_jemalloc_user_preloaded();
