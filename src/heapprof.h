@@ -30,7 +30,10 @@
 #include "loop.h"
 
 /* HP_LG_SAMPLE: one sample per MiB allocated, on average. Sampling costs
- * per sample (a backtrace: ~1.5 us of unwinding), so per byte allocated. */
+ * per sample (a backtrace: ~1.5 us of unwinding), so per byte allocated.
+ * policy.c writes the same lg_prof_sample into MALLOC_CONF: a thread's
+ * countdown to its next sample, drawn at start, is not redrawn by
+ * prof.reset. */
 #define HP_PERSIST     2 /* heap-growth samples in a row before profiling */
 #define HP_TARGETS     4 /* processes profiled at once */
 #define HP_KEEP        8 /* processes whose dumps are kept */

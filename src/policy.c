@@ -307,6 +307,14 @@ void policy_jemalloc(const struct policy_input *in, struct policy *out)
         add(out, "prof_active",
             "sampling off until jeinit turns it on (prof.active) in a process whose heap grows",
             "false");
+        /* inactive, jemalloc still counts down to a sample every 2^lg bytes
+         * (a slow-path allocation each time); and a thread's countdown drawn
+         * at one rate is not redrawn when prof.reset changes it: the rate
+         * jeinit samples at (HP_LG_SAMPLE), from the start */
+        add(out, "lg_prof_sample",
+            "one sample per MiB allocated when sampling (jemalloc's default: 512 KiB): half the "
+            "cost of sampling, and of counting down to samples while it is off",
+            "20");
     }
 }
 

@@ -302,7 +302,8 @@ static void test_heap_profile(void)
     cfg.heap_profile = true;
     alloc.prof = true;
     tuning_plan(&cfg, &lim, &alloc, AGENT, none, &t);
-    CHECK_STR(changed("MALLOC_CONF"), DERIVED_AGENT_2CPU_2GI ",prof:true,prof_active:false",
+    CHECK_STR(changed("MALLOC_CONF"),
+              DERIVED_AGENT_2CPU_2GI ",prof:true,prof_active:false,lg_prof_sample:20",
               "heap profiles ready: prof:true,prof_active:false after the policy's options");
     CHECK(t.heap_profile && strncmp(t.heap_profile_why, "ready", 5) == 0, "and said ready");
     tuning_plan(&cfg, &lim, &alloc, NULL, none, &t);
