@@ -273,6 +273,9 @@ bool heapdump_allocator_frame(const char *module, const char *symbol)
         "malloc",        "calloc",   "realloc",       "reallocarray",  "posix_memalign",
         "aligned_alloc", "memalign", "valloc",        "pvalloc",       "mallocx",
         "rallocx",       "xallocx",  "__libc_malloc", "__libc_calloc", "__libc_realloc"};
+    static const char *const python[] = {"PyMem_",           "_PyMem_",          "PyObject_Malloc",
+                                         "PyObject_Calloc",  "PyObject_Realloc", "_PyObject_Malloc",
+                                         "_PyObject_Calloc", "_PyObject_Realloc"};
     const char *base = module ? strrchr(module, '/') : NULL;
 
     base = base ? base + 1 : module;
@@ -283,6 +286,10 @@ bool heapdump_allocator_frame(const char *module, const char *symbol)
     /* operator new and new[], every overload (Itanium mangling) */
     if (strncmp(symbol, "_Znw", 4) == 0 || strncmp(symbol, "_Zna", 4) == 0)
         return true;
+    /* CPython's allocation entry points, whose callers are the sites */
+    for (size_t i = 0; i < sizeof(python) / sizeof(python[0]); i++)
+        if (strncmp(symbol, python[i], strlen(python[i])) == 0)
+            return true;
     for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++)
         if (strcmp(symbol, entries[i]) == 0)
             return true;

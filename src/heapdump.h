@@ -71,7 +71,8 @@ const struct hd_map *heapdump_map_of(const struct heapdump *d, uint64_t addr);
 
 /* Whether a frame is the allocator's rather than the program's: jemalloc
  * itself (module) or an allocation entry point (symbol: malloc, calloc,
- * operator new...), skipped to find the allocation site. */
+ * operator new, CPython's PyMem_* and PyObject_Malloc...), skipped to find
+ * the allocation site. */
 bool heapdump_allocator_frame(const char *module, const char *symbol);
 
 #endif

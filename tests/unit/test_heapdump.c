@@ -113,6 +113,11 @@ static void test_allocator_frames(void)
           "the program's function is a site");
     CHECK(!heapdump_allocator_frame("/lib/libc.so.6", "strdup"), "strdup is a site (its caller's)");
     CHECK(!heapdump_allocator_frame("/usr/bin/x", NULL), "an unnamed frame of the program: a site");
+    CHECK(heapdump_allocator_frame("/usr/lib/libpython3.11.so.1.0", "_PyObject_Malloc"),
+          "CPython's _PyObject_Malloc is the allocator's");
+    CHECK(heapdump_allocator_frame("/usr/bin/python3", "PyMem_RawMalloc"), "and PyMem_RawMalloc");
+    CHECK(!heapdump_allocator_frame("/usr/lib/libpython3.11.so.1.0", "PyByteArray_Resize"),
+          "PyByteArray_Resize is a site");
 }
 
 static void test_malformed(void)
