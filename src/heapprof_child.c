@@ -133,6 +133,8 @@ static bool site_of(const struct heapdump *d, const struct hd_stack *s, struct h
 
         if (!m)
             continue; /* a frame in anonymous code (a JIT): not a site we can name */
+        if (heapdump_allocator_frame(m->path, NULL))
+            continue; /* jemalloc's own frames: no need of their names */
         o = object_of(m->path);
         fn[0] = '\0';
         r = o ? symtab_lookup(o->map, o->len, addr - m->start + m->offset, fn, sizeof(fn), &hit)
