@@ -314,7 +314,7 @@ static void keep(struct heapprof *hp, pid_t pid, int64_t now)
         memmove(hp->kept, hp->kept + 1, (HP_KEEP - 1) * sizeof(hp->kept[0]));
         hp->nkept--;
     }
-    hp->kept[hp->nkept++] = (struct hp_kept){pid, now};
+    hp->kept[hp->nkept++] = (struct hp_kept){.pid = pid, .ms = now};
 }
 
 static void prune(struct heapprof *hp)
@@ -330,6 +330,65 @@ static void prune(struct heapprof *hp)
         hp->kept[j++] = k;
     }
     hp->nkept = j;
+}
+
+/* A process's two dumps, measured (without following links: the process
+ * owns its directory); a dump over HP_DUMP_MAX is removed. Their bytes, or
+ * UINT64_MAX after removing them. */
+static uint64_t measure_dumps(const struct heapprof *hp, pid_t pid)
+{
+    static const char *const names[] = {"1.heap", "2.heap"};
+    uint64_t total = 0;
+
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+        char path[128];
+        struct stat st;
+        sub_path(hp, pid, names[i], path, sizeof(path));
+        if (lstat(path, &st) < 0)
+            continue; /* missing: the analysis says so */
+        if ((uint64_t)st.st_size > HP_DUMP_MAX) {
+            remove_sub(hp, pid);
+            return UINT64_MAX;
+        }
+        total += (uint64_t)st.st_size;
+    }
+    return total;
+}
+
+/* The kept dumps within HP_DIR_MAX: the oldest processes' go first, the
+ * newest (the one just measured) stays. */
+static void bound_bytes(struct heapprof *hp)
+{
+    uint64_t total = 0;
+
+    for (size_t i = 0; i < hp->nkept; i++)
+        total += hp->kept[i].bytes;
+    while (total > HP_DIR_MAX && hp->nkept > 1) {
+        total -= hp->kept[0].bytes;
+        remove_sub(hp, hp->kept[0].pid);
+        memmove(hp->kept, hp->kept + 1, (hp->nkept - 1) * sizeof(hp->kept[0]));
+        hp->nkept--;
+    }
+}
+
+/* Before the analysis: every target's dumps within the bounds. */
+static void check_sizes(struct heapprof *hp)
+{
+    for (size_t i = 0; i < hp->ntargets; i++) {
+        struct hp_target *t = &hp->targets[i];
+        uint64_t bytes;
+        if (t->failed)
+            continue;
+        bytes = measure_dumps(hp, t->pid);
+        if (bytes == UINT64_MAX) {
+            fail(hp, t, "a dump was over %u MiB: removed", HP_DUMP_MAX >> 20);
+            continue;
+        }
+        for (size_t k = 0; k < hp->nkept; k++)
+            if (hp->kept[k].pid == t->pid)
+                hp->kept[k].bytes = bytes;
+    }
+    bound_bytes(hp);
 }
 
 /* --- the analysis child ----------------------------------------------------------- */
@@ -603,6 +662,12 @@ void heapprof_after_sample(struct heapprof *hp, const struct diagnosis *d,
         /* the second dump written and sampling off, or a window's grace */
         if (!all_answered(hp) && now - hp->phase_ms < hp->window_ms)
             return;
+        check_sizes(hp);
+        if (!any_left(hp)) {
+            hp->phase = HP_IDLE;
+            hp->streak = 0;
+            return;
+        }
         start_child(hp, now);
         return;
     case HP_ANALYSING:

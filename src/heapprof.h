@@ -13,7 +13,8 @@
  *
  * The dumps stay for jeprof in a private directory: HP_DIR_PARENT/jeinit-heap.XXXXXX
  * (0711, jeinit's), one subdirectory per process (0700, the process's uid,
- * which writes its dump there), the last HP_KEEP processes' only; a
+ * which writes its dump there), the last HP_KEEP processes' only, within
+ * HP_DIR_MAX bytes (a dump over HP_DUMP_MAX is removed at once); a
  * subdirectory goes when its process is gone, all of it at jeinit's exit.
  * Any failure (an agent's error, a dump missing or too big, the analysis
  * timing out) is one warning line and no more profiling of that process. */
@@ -41,7 +42,8 @@
 #define HP_WINDOW_MIN  1000 /* ms between the steps: sampling on, dump 1, dump 2 */
 #define HP_WINDOW_MAX  60000
 #define HP_CHILD_MS    5000        /* the analysis, then SIGKILL */
-#define HP_DUMP_MAX    (16u << 20) /* a dump read at most; larger ones are not analysed */
+#define HP_DUMP_MAX  (8u << 20)  /* a dump larger is removed, not analysed */
+#define HP_DIR_MAX     (32u << 20) /* the dumps kept, all processes: the oldest go first */
 #define HP_COOLDOWN_MS 600000      /* a process profiled is not profiled again before */
 #define HP_SITES_MAX   10
 #define HP_WATCH_MAX   64 /* processes whose growth is followed */
@@ -79,7 +81,8 @@ struct hp_target {
 
 struct hp_kept {
     pid_t pid;
-    int64_t ms; /* profiled then */
+    int64_t ms;     /* profiled then */
+    uint64_t bytes; /* its dumps' */
 };
 
 enum hp_phase { HP_IDLE, HP_SAMPLING, HP_DUMPED, HP_WAITING, HP_ANALYSING };
