@@ -273,7 +273,11 @@ static void collect(struct monitor *m)
         m->peak_usage = m->usage.current;
     m->samples++;
     emit_memory_line(m, &d);
-    heapprof_after_sample(&m->heap, &m->diag, m->procs, m->nprocs, now);
+    /* at the limit, no step: a directory, a request or a fork is memory
+     * charged to the cgroup (memevents_tight); the agent ends sampling by
+     * itself if it stays on too long */
+    if (!memevents_tight(m))
+        heapprof_after_sample(&m->heap, &m->diag, m->procs, m->nprocs, now);
     memevents_check(m);
     m->nlast = m->nprocs < MON_PROCS_LISTED ? m->nprocs : MON_PROCS_LISTED;
     memcpy(m->last_procs, m->procs, m->nlast * sizeof(m->procs[0]));
