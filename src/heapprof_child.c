@@ -281,6 +281,15 @@ void heapprof_child_run(const struct heapprof *hp, int fd)
         (void)close_range(3, (unsigned)fd - 1, 0);
     (void)close_range((unsigned)fd + 1, ~0u, 0);
     (void)prctl(PR_SET_DUMPABLE, 0);
+    /* jeinit asks the OOM killer to spare it (-1000); the analysis is the
+     * first thing to kill, before any of the program's processes */
+    {
+        int adj = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+        if (adj >= 0) {
+            (void)!write(adj, "1000", 4);
+            (void)close(adj);
+        }
+    }
     for (size_t i = 0; i < hp->ntargets; i++) {
         const struct hp_target *t = &hp->targets[i];
         pid_t pid;
