@@ -42,7 +42,7 @@
 #define HP_WINDOW_MIN  1000 /* ms between the steps: sampling on, dump 1, dump 2 */
 #define HP_WINDOW_MAX  60000
 #define HP_CHILD_MS    5000        /* the analysis, then SIGKILL */
-#define HP_DUMP_MAX  (8u << 20)  /* a dump larger is removed, not analysed */
+#define HP_DUMP_MAX    (8u << 20)  /* a dump larger is removed, not analysed */
 #define HP_DIR_MAX     (32u << 20) /* the dumps kept, all processes: the oldest go first */
 #define HP_COOLDOWN_MS 600000      /* a process profiled is not profiled again before */
 #define HP_SITES_MAX   10
