@@ -41,7 +41,7 @@ CORE += inspect_text
 CORE += logpolicy
 # Heap profiles on heap growth: the steps (heapprof.c), the analysis child,
 # the dump parser and the ELF symbols.
-CORE += heapprof heapprof_child heapdump symtab
+CORE += heapprof heapprof_dir heapprof_child heapdump symtab
 CORE_OBJS   := $(CORE:%=$(BUILD)/%.o)
 # The pure modules (no files, no globals, no printing): the unit tests and
 # fuzzers link these and nothing else, so pure code that grew a call into

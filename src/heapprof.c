@@ -4,7 +4,6 @@
  * at the monitor's samples, the child's answer comes through the loop. */
 #include "heapprof.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -20,9 +19,6 @@
 #include "util.h"
 
 #define HP_RESULT_MAGIC 0x48505246u /* "HPRF" */
-/* candidate parents of the private directory: the container's /tmp, else
- * its shared-memory tmpfs */
-static const char *const dir_parents[] = {"/tmp", "/dev/shm"};
 
 _Static_assert(sizeof(struct hp_result) <= 4096, "one atomic pipe write");
 
@@ -42,87 +38,6 @@ void heapprof_init(struct heapprof *hp, bool ready, const char *why, struct agen
     hp->window_ms = clamp64(2 * interval_ms, HP_WINDOW_MIN, HP_WINDOW_MAX);
     hp->pipe_fd = hp->timer_fd = -1;
     hp->child = 0;
-}
-
-/* --- the private directory ---------------------------------------------------- */
-
-static int make_dir(struct heapprof *hp)
-{
-    int err = ENOENT;
-
-    if (hp->dir[0])
-        return 0;
-    for (size_t i = 0; i < ARRAY_SIZE(dir_parents); i++) {
-        char tmpl[sizeof(hp->dir)];
-        (void)str_printf(tmpl, sizeof(tmpl), "%s/jeinit-heap.XXXXXX", dir_parents[i]);
-        if (!mkdtemp(tmpl)) {
-            err = errno;
-            continue;
-        }
-        /* each process's own subdirectory is reachable, the list is not */
-        if (chmod(tmpl, 0711) < 0) {
-            err = errno;
-            (void)rmdir(tmpl);
-            continue;
-        }
-        (void)str_copy(hp->dir, sizeof(hp->dir), tmpl);
-        return 0;
-    }
-    return -err;
-}
-
-static void sub_path(const struct heapprof *hp, pid_t pid, const char *name, char *out, size_t n)
-{
-    if (name)
-        (void)str_printf(out, n, "%s/%d/%s", hp->dir, (int)pid, name);
-    else
-        (void)str_printf(out, n, "%s/%d", hp->dir, (int)pid);
-}
-
-/* A process's subdirectory emptied and removed: whatever it holds (the
- * process could write anything there), a bounded number of entries, never
- * following a link. */
-static void remove_sub(const struct heapprof *hp, pid_t pid)
-{
-    char path[96];
-    int fd;
-    DIR *d;
-    struct dirent *e;
-    unsigned n = 0;
-
-    if (!hp->dir[0])
-        return;
-    sub_path(hp, pid, NULL, path, sizeof(path));
-    fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-    if (fd >= 0) {
-        d = fdopendir(fd);
-        if (!d) {
-            (void)close(fd);
-        } else {
-            while ((e = readdir(d)) && n++ < 256)
-                if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-                    (void)unlinkat(dirfd(d), e->d_name, 0);
-            (void)closedir(d);
-        }
-    }
-    (void)rmdir(path);
-}
-
-static int make_sub(const struct heapprof *hp, const struct hp_target *t)
-{
-    char path[96];
-
-    remove_sub(hp, t->pid); /* a pid used again */
-    sub_path(hp, t->pid, NULL, path, sizeof(path));
-    if (mkdir(path, 0700) < 0)
-        return -errno;
-    /* the process writes its dump itself, as itself */
-    if (chown(path, t->uid, t->gid) < 0) {
-        int e = errno;
-        (void)rmdir(path);
-        return -e;
-    }
-    return 0;
 }
 
 /* --- the steps ------------------------------------------------------------------ */
@@ -196,7 +111,7 @@ static void send_step(struct heapprof *hp, struct hp_target *t, uint16_t type, c
         return;
     }
     if (file)
-        sub_path(hp, t->pid, file, req.path, sizeof(req.path));
+        heapprof_dir_path(hp, t->pid, file, req.path, sizeof(req.path));
     t->last_seq = req.seq;
     r = agents_send(s, &req);
     if (r < 0)
@@ -301,76 +216,6 @@ static void pick_targets(struct heapprof *hp, const struct proc_sample *procs, s
     }
 }
 
-/* The dumps of processes gone are removed; of the others, the last HP_KEEP. */
-static void keep(struct heapprof *hp, pid_t pid, int64_t now)
-{
-    for (size_t i = 0; i < hp->nkept; i++)
-        if (hp->kept[i].pid == pid) {
-            hp->kept[i].ms = now;
-            return;
-        }
-    if (hp->nkept == HP_KEEP) {
-        remove_sub(hp, hp->kept[0].pid);
-        memmove(hp->kept, hp->kept + 1, (HP_KEEP - 1) * sizeof(hp->kept[0]));
-        hp->nkept--;
-    }
-    hp->kept[hp->nkept++] = (struct hp_kept){.pid = pid, .ms = now};
-}
-
-static void prune(struct heapprof *hp)
-{
-    size_t j = 0;
-
-    for (size_t i = 0; i < hp->nkept; i++) {
-        struct hp_kept k = hp->kept[i];
-        if (kill(k.pid, 0) < 0 && errno == ESRCH) {
-            remove_sub(hp, k.pid);
-            continue;
-        }
-        hp->kept[j++] = k;
-    }
-    hp->nkept = j;
-}
-
-/* A process's two dumps, measured (without following links: the process
- * owns its directory); a dump over HP_DUMP_MAX is removed. Their bytes, or
- * UINT64_MAX after removing them. */
-static uint64_t measure_dumps(const struct heapprof *hp, pid_t pid)
-{
-    static const char *const names[] = {"1.heap", "2.heap"};
-    uint64_t total = 0;
-
-    for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-        char path[128];
-        struct stat st;
-        sub_path(hp, pid, names[i], path, sizeof(path));
-        if (lstat(path, &st) < 0)
-            continue; /* missing: the analysis says so */
-        if ((uint64_t)st.st_size > HP_DUMP_MAX) {
-            remove_sub(hp, pid);
-            return UINT64_MAX;
-        }
-        total += (uint64_t)st.st_size;
-    }
-    return total;
-}
-
-/* The kept dumps within HP_DIR_MAX: the oldest processes' go first, the
- * newest (the one just measured) stays. */
-static void bound_bytes(struct heapprof *hp)
-{
-    uint64_t total = 0;
-
-    for (size_t i = 0; i < hp->nkept; i++)
-        total += hp->kept[i].bytes;
-    while (total > HP_DIR_MAX && hp->nkept > 1) {
-        total -= hp->kept[0].bytes;
-        remove_sub(hp, hp->kept[0].pid);
-        memmove(hp->kept, hp->kept + 1, (hp->nkept - 1) * sizeof(hp->kept[0]));
-        hp->nkept--;
-    }
-}
-
 /* Before the analysis: every target's dumps within the bounds. */
 static void check_sizes(struct heapprof *hp)
 {
@@ -379,7 +224,7 @@ static void check_sizes(struct heapprof *hp)
         uint64_t bytes;
         if (t->failed)
             continue;
-        bytes = measure_dumps(hp, t->pid);
+        bytes = heapprof_dir_measure(hp, t->pid);
         if (bytes == UINT64_MAX) {
             fail(hp, t, "a dump was over %u MiB: removed", HP_DUMP_MAX >> 20);
             continue;
@@ -388,7 +233,7 @@ static void check_sizes(struct heapprof *hp)
             if (hp->kept[k].pid == t->pid)
                 hp->kept[k].bytes = bytes;
     }
-    bound_bytes(hp);
+    heapprof_dir_bound(hp);
 }
 
 /* --- the analysis child ----------------------------------------------------------- */
@@ -454,7 +299,7 @@ static void log_result(struct heapprof *hp, struct hp_target *t, const struct hp
     jw_u64(w, "grown_objects", r->objects > 0 ? (uint64_t)r->objects : 0);
     jw_u64(w, "sample_period", r->period);
     jw_u64(w, "stacks", r->nstacks);
-    sub_path(hp, t->pid, NULL, path, sizeof(path));
+    heapprof_dir_path(hp, t->pid, NULL, path, sizeof(path));
     jw_str(w, "dumps", path);
     jw_array_open(w, "sites");
     for (uint32_t i = 0; i < r->nsites && i < HP_SITES_MAX; i++) {
@@ -571,7 +416,7 @@ static void begin(struct heapprof *hp, const struct proc_sample *procs, size_t n
     pick_targets(hp, procs, n, now);
     if (hp->ntargets == 0)
         return;
-    r = make_dir(hp);
+    r = heapprof_dir_make(hp);
     if (r < 0) {
         log_msg(LOG_WARN, "heap_profile",
                 "heap profiles off: no private directory could be made in /tmp or /dev/shm: %s",
@@ -582,12 +427,12 @@ static void begin(struct heapprof *hp, const struct proc_sample *procs, size_t n
     }
     for (size_t i = 0; i < hp->ntargets; i++) {
         struct hp_target *t = &hp->targets[i];
-        r = make_sub(hp, t);
+        r = heapprof_dir_make_sub(hp, t);
         if (r < 0) {
             fail(hp, t, "its directory in %s could not be made: %s", hp->dir, strerror(-r));
             continue;
         }
-        keep(hp, t->pid, now);
+        heapprof_dir_keep(hp, t->pid, now);
         {
             struct agent_slot *s = agents_find(hp->hub, t->pid);
             if (s) {
@@ -626,7 +471,7 @@ void heapprof_after_sample(struct heapprof *hp, const struct diagnosis *d,
         }
         return;
     }
-    prune(hp);
+    heapprof_dir_prune(hp);
     if (hp->phase != HP_IDLE && hp->phase != HP_ANALYSING) {
         check_replies(hp);
         if (!any_left(hp)) {
@@ -684,9 +529,9 @@ void heapprof_fini(struct heapprof *hp)
         child_done(hp);
     }
     for (size_t i = 0; i < hp->nkept; i++)
-        remove_sub(hp, hp->kept[i].pid);
+        heapprof_dir_remove(hp, hp->kept[i].pid);
     for (size_t i = 0; i < hp->ntargets; i++)
-        remove_sub(hp, hp->targets[i].pid);
+        heapprof_dir_remove(hp, hp->targets[i].pid);
     hp->nkept = 0;
     if (hp->dir[0])
         (void)rmdir(hp->dir);

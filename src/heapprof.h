@@ -129,6 +129,20 @@ void heapprof_after_sample(struct heapprof *hp, const struct diagnosis *d,
 /* At exit: the child killed, the directory removed. */
 void heapprof_fini(struct heapprof *hp);
 
+/* --- between heapprof's files --- */
+
+/* heapprof_dir.c: the private directory. */
+int heapprof_dir_make(struct heapprof *hp); /* once; 0 or a negative errno */
+void heapprof_dir_path(const struct heapprof *hp, pid_t pid, const char *name, char *out,
+                       size_t n); /* name NULL: the subdirectory */
+int heapprof_dir_make_sub(const struct heapprof *hp, const struct hp_target *t);
+void heapprof_dir_remove(const struct heapprof *hp, pid_t pid); /* a subdirectory, emptied */
+void heapprof_dir_keep(struct heapprof *hp, pid_t pid, int64_t now);
+void heapprof_dir_prune(struct heapprof *hp); /* the subdirectories of processes gone */
+/* A process's dumps' bytes, or UINT64_MAX after removing a dump over HP_DUMP_MAX. */
+uint64_t heapprof_dir_measure(const struct heapprof *hp, pid_t pid);
+void heapprof_dir_bound(struct heapprof *hp); /* the kept dumps within HP_DIR_MAX */
+
 /* heapprof_child.c: in the forked child, for each target, the result
  * written to fd. Never returns. */
 void heapprof_child_run(const struct heapprof *hp, int fd) __attribute__((noreturn));
