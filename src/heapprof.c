@@ -393,7 +393,7 @@ static void start_child(struct heapprof *hp, int64_t now)
         child_done(hp);
         return;
     }
-    hp->child = pid;
+    hp->child = hp->unreaped = pid;
     hp->started_ms = now;
     hp->pipe_src = (struct loop_source){.fd = hp->pipe_fd, .cb = on_child_pipe, .ctx = hp};
     hp->timer_src = (struct loop_source){.fd = hp->timer_fd, .cb = on_child_timeout, .ctx = hp};
@@ -518,6 +518,14 @@ void heapprof_after_sample(struct heapprof *hp, const struct diagnosis *d,
     case HP_ANALYSING:
         return;
     }
+}
+
+bool heapprof_reaped(struct heapprof *hp, pid_t pid)
+{
+    if (!hp || pid <= 0 || pid != hp->unreaped)
+        return false;
+    hp->unreaped = 0;
+    return true;
 }
 
 void heapprof_fini(struct heapprof *hp)

@@ -113,6 +113,7 @@ struct heapprof {
     size_t nrefused;
     /* the analysis */
     pid_t child;
+    pid_t unreaped; /* the last analysis child, until the supervisor reaps it */
     int pipe_fd, timer_fd;
     struct loop_source pipe_src, timer_src;
     int64_t started_ms, window_start_ms, window_end_ms;
@@ -126,6 +127,10 @@ void heapprof_init(struct heapprof *hp, bool ready, const char *why, struct agen
 /* After each sample: the diagnosis and the processes (with their agents). */
 void heapprof_after_sample(struct heapprof *hp, const struct diagnosis *d,
                            const struct proc_sample *procs, size_t nprocs, int64_t now_ms);
+/* From the supervisor, for every pid it reaps (hp may be NULL): true when
+ * it was jeinit's own analysis child, not one of the program's processes
+ * (not counted, not reported). */
+bool heapprof_reaped(struct heapprof *hp, pid_t pid);
 /* At exit: the child killed, the directory removed. */
 void heapprof_fini(struct heapprof *hp);
 

@@ -181,6 +181,8 @@ static void reap(struct supervisor *s)
                 log_msg(LOG_ERROR, "reap", "waitpid failed: %s", strerror(errno));
             return;
         }
+        if (heapprof_reaped(s->monitor ? &s->monitor->heap : NULL, pid))
+            continue; /* jeinit's own heap-profile analysis, not the program's */
         monitor_on_reaped(s->monitor, pid, status);
         if (pid == s->child && s->child_running) {
             on_program_exit(s, status);

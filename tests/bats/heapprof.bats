@@ -60,6 +60,8 @@ profiles() {
         | (map(.event == "heap_profile" and .level == "info") | index(true)) as $p
         | ($p != null) and any(.[:$p][]; .event == "memory" and .diagnosis.state == "heap-growth")' >/dev/null
     "$SCHEMA" --strict "$LOG"
+    # the analysis child is jeinit's own: not counted among the reaped
+    event_any exit '.reaped == 0'
     # jeinit's private directory is gone with it
     dir=$(profiles | jq -r '.dumps')
     [ ! -e "${dir%/*}" ]
