@@ -210,7 +210,7 @@ containers:
 -include $(wildcard $(BUILD)/*.d)
 
 # Programs the tests run under jeinit.
-HELPERS := sigrec orphans memhog subreaper dropids leaker leaker_cxx
+HELPERS := sigrec orphans memhog subreaper dropids leaker leaker_cxx profwatch
 $(BUILD)/helpers/%: tests/helpers/%.c
 	@mkdir -p $(BUILD)/helpers
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -o $@ $<

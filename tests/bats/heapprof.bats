@@ -10,6 +10,7 @@ load memcg
 
 LEAKER=$BUILD/helpers/leaker
 LEAKER_CXX=$BUILD/helpers/leaker_cxx
+PROFWATCH=$BUILD/helpers/profwatch
 SCHEMA=$ROOT/tests/schema/validate.py
 
 setup() {
@@ -81,6 +82,45 @@ profiles() {
     echo "$output" | grep -m1 -E '^ +[0-9.]+ +[0-9.]+%' | grep -q leak_into_the_distinctive_sink
     wait
     [ ! -e "$dir" ]
+}
+
+# Succeeds when $1 (profwatch's output) shows sampling turned off after it
+# was turned on.
+sampling_went_off() {
+    awk '/^prof.active 1/ {on = 1} on && /^prof.active 0/ {off = 1} END {exit !off}' "$1"
+}
+
+@test "sampling is on only for the profile: prof.active 1, then 0 again within a few windows" {
+    run_profiled -- "$PROFWATCH" 8 8
+    [ "$status" -eq 0 ]
+    grep -q '^prof.active 0 at 0' <<<"$output"
+    sampling_went_off <(echo "$output")
+    on=$(sed -n 's/^prof.active 1 at //p' <<<"$output")
+    off=$(sed -n 's/^prof.active 0 at //p' <<<"$output" | tail -n 1)
+    # on, a window (1 s here), dump, a window, dump and off: well within 6 s
+    awk -v on="$on" -v off="$off" 'BEGIN {exit !(off > on && off - on < 6)}'
+    [ "$(profiles | wc -l)" -eq 1 ]
+}
+
+@test "sampling goes off by itself when jeinit stops answering (the agent's own deadline)" {
+    [ -x "$PROFWATCH" ] || skip "build first: make helpers"
+    CG=$(memcg_create 1G)
+    out=$BATS_TEST_TMPDIR/out
+    in_memcg "$CG" timeout -k 5 90 unshare --pid --fork --mount-proc --kill-child \
+        "$JEINIT" --log-format json --interval 0.3 -- "$PROFWATCH" 30 4 >"$out" 2>"$LOG" &
+    runner=$!
+    wait_for_line "$out" 20 '^prof.active 1'
+    jp=$(jeinit_pid "$runner")
+    kill -STOP "$jp"
+    # PROF_ON's limit: 4 windows + 10 s = 14 s here
+    for _ in $(seq 250); do sampling_went_off "$out" && break; sleep 0.1; done
+    kill -CONT "$jp"
+    wait "$runner" || true
+    sampling_went_off "$out"
+    on=$(sed -n 's/^prof.active 1 at //p' "$out")
+    off=$(sed -n 's/^prof.active 0 at //p' "$out" | tail -n 1)
+    # by the agent's deadline, not by jeinit (which was stopped)
+    awk -v on="$on" -v off="$off" 'BEGIN {exit !(off - on > 12 && off - on < 17)}'
 }
 
 @test "a C++ leak behind operator new: the member function is named (mangled), operator new skipped" {
