@@ -167,6 +167,7 @@ fuzz-smoke: $(FUZZERS:%=$(BUILD)/fuzz/%)
 bench: all static helpers $(BUILD)/frag
 	tests/bench/init.sh
 	tests/bench/agent.sh
+	tests/bench/heapprof.sh
 	tests/bench/policy.sh
 
 # The README's first command: the fragmentation workload in a memory-limited

@@ -18,6 +18,7 @@ packages=(
     qemu-system-x86 busybox-static
     # benchmarks and the demo's plot
     tini dumb-init hyperfine gnuplot-nox
+    linux-perf  # tests/bench/heapprof.sh: page faults per exec and fork
 )
 
 # the k8s tier's schema check runs kubernetes-models from npm (tests/k8s/);
