@@ -53,8 +53,10 @@ static int check_library(const char *path, bool want_version, struct allocator *
     if (r == 0 && want_version &&
         jemalloc_version_scan(map, len, &a->major, &a->minor, &a->patch) < 0)
         a->major = a->minor = a->patch = 0;
-    if (r == 0 && want_version)
+    if (r == 0 && want_version) {
         a->prof = jemalloc_prof_scan(map, len) == 1;
+        a->own = jemalloc_own_scan(map, len) == 1;
+    }
     ldso_unmap(map, len);
     return r;
 }

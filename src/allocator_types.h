@@ -44,6 +44,7 @@ struct allocator {
     const char *found_by;    /* how it was found */
     int major, minor, patch; /* 0 when unknown */
     bool prof;               /* built with profiling (jemalloc_prof_scan) */
+    bool own;                /* jeinit's own build (jemalloc_own_scan): cheap prof */
     bool agent;
     char agent_path[PATH_MAX];
     /* a candidate was built for glibc and the program runs on musl */

@@ -112,7 +112,7 @@ enum kind {
     K_PROFILE,
     K_LOG_PROCESSES, /* unsigned, or LOG_PROCESSES_ALL */
     K_METRICS,       /* ADDR:PORT, checked by metrics_parse_addr, kept as given */
-    K_HEAP_PROFILE,  /* auto or off */
+    K_HEAP_PROFILE,  /* auto, on or off */
 };
 
 static const struct setting {
@@ -232,11 +232,13 @@ static int set_value(struct config *cfg, const struct setting *s, const char *v,
         return 0;
     case K_HEAP_PROFILE:
         if (strcmp(v, "auto") == 0)
-            cfg->heap_profile = true;
+            cfg->heap_profile = HEAP_PROFILE_AUTO;
+        else if (strcmp(v, "on") == 0)
+            cfg->heap_profile = HEAP_PROFILE_ON;
         else if (strcmp(v, "off") == 0)
-            cfg->heap_profile = false;
+            cfg->heap_profile = HEAP_PROFILE_OFF;
         else
-            return reject(why, whysz, "expected auto or off");
+            return reject(why, whysz, "expected auto, on or off");
         return 0;
     case K_METRICS: {
         struct metrics_addr a;
@@ -426,7 +428,7 @@ static void set_defaults(struct config *cfg)
     cfg->pressure_percent = DEFAULT_PRESSURE;
     cfg->heartbeat_ms = DEFAULT_HEARTBEAT_MS;
     cfg->log_processes = DEFAULT_LOG_PROCESSES;
-    cfg->heap_profile = true;
+    cfg->heap_profile = HEAP_PROFILE_AUTO;
 }
 
 static int parse_args(int argc, char *const argv[], struct config *cfg, struct config_error *err)

@@ -28,6 +28,11 @@ enum inspect_format { INSPECT_AUTO, INSPECT_TEXT, INSPECT_JSON };
 
 #define CONFIG_MSG_MAX 256
 
+/* --heap-profile: auto readies profiling with jeinit's own jemalloc only
+ * (elsewhere prof:true costs every fork 1.7x: tuning.c), on with any
+ * jemalloc built with profiling, off never. */
+enum heap_profile_mode { HEAP_PROFILE_OFF, HEAP_PROFILE_AUTO, HEAP_PROFILE_ON };
+
 struct config {
     enum run_mode mode;
     enum inspect_format inspect_format; /* --inspect[=text|json] */
@@ -66,7 +71,7 @@ struct config {
     int64_t heartbeat_ms;      /* --heartbeat, JEINIT_HEARTBEAT; 0: a memory line every interval */
     unsigned log_processes;    /* --log-processes, JEINIT_LOG_PROCESSES: listed in a memory line */
     const char *metrics;       /* --metrics ADDR:PORT, JEINIT_METRICS; NULL: off */
-    bool heap_profile;         /* --heap-profile auto|off, JEINIT_HEAP_PROFILE; default auto */
+    enum heap_profile_mode heap_profile; /* --heap-profile, JEINIT_HEAP_PROFILE; default auto */
 
     /* the program: points into argv */
     char *const *child_argv;

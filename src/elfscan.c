@@ -347,6 +347,13 @@ int jemalloc_prof_scan(const unsigned char *buf, size_t len)
     return has_dump_strings(buf, len);
 }
 
+int jemalloc_own_scan(const unsigned char *buf, size_t len)
+{
+    static const char name[] = "jeinit_hook_install"; /* with its NUL: the name, not a prefix */
+
+    return buf && memmem(buf, len, name, sizeof(name)) != NULL;
+}
+
 #define CACHE_MAGIC  "glibc-ld.so.cache1.1"
 #define CACHE_HEADER 48
 #define CACHE_ENTRY  24

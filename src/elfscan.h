@@ -47,6 +47,11 @@ int jemalloc_version_scan(const unsigned char *buf, size_t len, int *major, int 
  * writes it only on a 1. */
 int jemalloc_prof_scan(const unsigned char *buf, size_t len);
 
+/* Whether a jemalloc library is jeinit's own (src/jemalloc/build.sh): it
+ * exports jeinit_hook_install, and only it has 64 + 16 profiling locks
+ * rather than 1,024 + 256, which every fork takes with prof:true. 1 or 0. */
+int jemalloc_own_scan(const unsigned char *buf, size_t len);
+
 /* Looks name ("libjemalloc.so.2") up in an ld.so.cache image (the
  * "glibc-ld.so.cache1.1" format, alone or after the old one) for this
  * build's architecture. Copies the path into out; 0, -ENOENT, -EINVAL for a

@@ -167,6 +167,8 @@ static void plan_glibc(struct tuning *t, char *const envp[])
 void tuning_plan(const struct config *cfg, const struct cgroup_limits *lim,
                  const struct allocator *a, const char *agent, char *const envp[], struct tuning *t)
 {
+    const char *user_prof = NULL;
+
     /* everything but the MALLOC_CONF tables, which malloc_conf_merge sets up */
     memset(t, 0, offsetof(struct tuning, mc));
     t->mc.conf[0] = '\0';
@@ -183,30 +185,42 @@ void tuning_plan(const struct config *cfg, const struct cgroup_limits *lim,
         .thp = a->thp,
         .jemalloc_major = a->major,
         .jemalloc_minor = a->minor,
-        /* without an agent nobody could turn sampling on: prof would be all cost */
-        .heap_profile = cfg->heap_profile && a->jemalloc && a->prof && agent,
+        /* without an agent nobody could turn sampling on: prof would be all
+         * cost; auto with jeinit's own jemalloc only (see heap_profile_why) */
+        .heap_profile = a->jemalloc && a->prof && agent &&
+                        (cfg->heap_profile == HEAP_PROFILE_ON ||
+                         (cfg->heap_profile == HEAP_PROFILE_AUTO && a->own)),
     };
     plan_preload(t, a, agent, envp);
     if (t->jemalloc) {
-        const char *prof;
         plan_jemalloc(t, cfg);
         /* the user's (or JEINIT_MALLOC_CONF's) prof wins; a prof:true of
          * theirs on a jemalloc with profiling is as good as jeinit's */
-        prof = malloc_conf_get(&t->mc.user, "prof");
-        if (!prof)
-            prof = malloc_conf_get(&t->mc.extra, "prof");
-        t->heap_profile = !t->mc.truncated && a->prof && agent && cfg->heap_profile &&
-                          (prof ? strcmp(prof, "true") == 0 : t->input.heap_profile);
+        user_prof = malloc_conf_get(&t->mc.user, "prof");
+        if (!user_prof)
+            user_prof = malloc_conf_get(&t->mc.extra, "prof");
+        t->heap_profile = !t->mc.truncated && a->prof && agent &&
+                          cfg->heap_profile != HEAP_PROFILE_OFF &&
+                          (user_prof ? strcmp(user_prof, "true") == 0 : t->input.heap_profile);
     }
     /* the user's own allocator is left as it is; musl's and a static
      * program's read none of glibc's variables */
     else if (!a->user_allocator && a->program.libc != PROGRAM_LIBC_MUSL &&
              a->program.libc != PROGRAM_LIBC_STATIC)
         plan_glibc(t, envp);
-    t->heap_profile_why = t->heap_profile      ? "ready (prof:true, prof_active:false)"
-                          : !cfg->heap_profile ? "off (--heap-profile off)"
-                          : !a->jemalloc       ? "unavailable: the program does not run on jemalloc"
-                          : !a->prof ? "unavailable: this jemalloc is built without profiling"
-                          : !agent   ? "unavailable: no agent to turn sampling on"
-                                     : "off: MALLOC_CONF sets prof (the user's wins)";
+    /* Another jemalloc with profiling (Debian's libjemalloc2) has 1,024 +
+     * 256 profiling locks, which its fork handlers take and the child
+     * rewrites in every fork once prof:true: 1.7x fork's CPU, +78 page
+     * faults (tests/bench/heapprof.sh). auto does not impose that on every
+     * fork in the container; on does. */
+    t->heap_profile_why = t->heap_profile ? "ready (prof:true, prof_active:false)"
+                          : cfg->heap_profile == HEAP_PROFILE_OFF ? "off (--heap-profile off)"
+                          : !a->jemalloc ? "unavailable: the program does not run on jemalloc"
+                          : !a->prof     ? "unavailable: this jemalloc is built without profiling"
+                          : !agent       ? "unavailable: no agent to turn sampling on"
+                          : user_prof
+                              ? "off: MALLOC_CONF sets prof (the user's wins)"
+                              : "off: this jemalloc is not jeinit's, and with prof:true its "
+                                "fork handlers cost every fork 1.7x (--heap-profile on "
+                                "to accept that)";
 }

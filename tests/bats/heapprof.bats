@@ -178,6 +178,21 @@ sampling_went_off() {
     events heap_profile | jq -e '.level == "warn"' >/dev/null
 }
 
+@test "Debian's libjemalloc2 (1,280 profiling locks, every fork would take them): auto leaves prof off and says why; on profiles with it" {
+    local deb=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+    [ -r "$deb" ] || skip "Debian's libjemalloc2 is not installed"
+    run_profiled --jemalloc "$deb" -- "$LEAKER" 6 8
+    [ "$status" -eq 0 ]
+    event_any start '(.allocator.malloc_conf | test("prof") | not)
+        and (.allocator.heap_profile | startswith("off: this jemalloc is not jeinit'"'"'s"))'
+    [ "$(events heap_profile | jq -s 'map(select(.level == "info")) | length')" -eq 0 ]
+    run_profiled --jemalloc "$deb" --heap-profile on -- "$LEAKER" 8 8
+    [ "$status" -eq 0 ]
+    event_any start '(.allocator.malloc_conf | test("prof:true,prof_active:false"))
+        and .allocator.heap_profile == "ready (prof:true, prof_active:false)"'
+    profiles | head -n1 | jq -e '.sites[0].fn == "leak_into_the_distinctive_sink"' >/dev/null
+}
+
 @test "--heap-profile off: no prof in MALLOC_CONF, no heap_profile line; the user's prof:false wins too" {
     run_profiled --heap-profile off -- "$LEAKER" 5 8
     [ "$status" -eq 0 ]

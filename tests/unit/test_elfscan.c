@@ -431,6 +431,9 @@ static void test_prof_scan_real(void)
         }
         CHECK_INT(jemalloc_prof_scan(b, len), libs[i].want, "prof scan: %s %s", libs[i].path,
                   libs[i].want ? "has profiling" : "has no profiling");
+        /* jeinit's own build alone exports jeinit_hook_install */
+        CHECK_INT(jemalloc_own_scan(b, len), i == 0, "own scan: %s %s", libs[i].path,
+                  i == 0 ? "is jeinit's" : "is not jeinit's");
         free(b);
     }
     {
@@ -440,6 +443,9 @@ static void test_prof_scan_real(void)
                   "prof scan: the header alone is not enough");
         CHECK_INT(jemalloc_prof_scan(both, sizeof(both)), 1, "prof scan: both strings, no ELF: 1");
         CHECK_INT(jemalloc_prof_scan(NULL, 0), 0, "prof scan: nothing: 0");
+        CHECK_INT(jemalloc_own_scan((const unsigned char *)"jeinit_hook_installed", 22), 0,
+                  "own scan: the name, not a prefix");
+        CHECK_INT(jemalloc_own_scan(NULL, 0), 0, "own scan: nothing: 0");
     }
 }
 

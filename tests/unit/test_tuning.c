@@ -291,7 +291,9 @@ static void test_not_glibc(void)
 }
 
 /* --heap-profile auto: prof:true,prof_active:false only when the jemalloc
- * has profiling and an agent can turn sampling on; the user's prof wins. */
+ * has profiling, is jeinit's own (its fork handlers take 80 profiling locks,
+ * not 1,280) and an agent can turn sampling on; on: any jemalloc with
+ * profiling; the user's prof wins. */
 static void test_heap_profile(void)
 {
     char *const none[] = {NULL};
@@ -299,8 +301,19 @@ static void test_heap_profile(void)
     char *const user_on[] = {"MALLOC_CONF=prof:true,prof_active:true", NULL};
 
     setup(true, none);
-    cfg.heap_profile = true;
+    cfg.heap_profile = HEAP_PROFILE_AUTO;
     alloc.prof = true;
+    tuning_plan(&cfg, &lim, &alloc, AGENT, none, &t);
+    CHECK(!strstr(t.mc.conf, "prof") && !t.heap_profile &&
+              strncmp(t.heap_profile_why, "off: this jemalloc is not jeinit's", 34) == 0,
+          "auto, another jemalloc with profiling: no prof (every fork would pay), and why (%s)",
+          t.heap_profile_why);
+    cfg.heap_profile = HEAP_PROFILE_ON;
+    tuning_plan(&cfg, &lim, &alloc, AGENT, none, &t);
+    CHECK(t.heap_profile && strstr(t.mc.conf, "prof:true,prof_active:false"),
+          "on: any jemalloc with profiling gets it");
+    cfg.heap_profile = HEAP_PROFILE_AUTO;
+    alloc.own = true;
     tuning_plan(&cfg, &lim, &alloc, AGENT, none, &t);
     CHECK_STR(changed("MALLOC_CONF"),
               DERIVED_AGENT_2CPU_2GI ",prof:true,prof_active:false,lg_prof_sample:20",
@@ -317,26 +330,25 @@ static void test_heap_profile(void)
                   0,
           "a jemalloc without profiling: no prof (it would print Invalid conf pair), and why");
     alloc.prof = true;
-    cfg.heap_profile = false;
+    cfg.heap_profile = HEAP_PROFILE_OFF;
     tuning_plan(&cfg, &lim, &alloc, AGENT, none, &t);
     CHECK(!strstr(t.mc.conf, "prof") && strcmp(t.heap_profile_why, "off (--heap-profile off)") == 0,
           "--heap-profile off: no prof");
-    cfg.heap_profile = true;
     setup(true, user_off);
-    cfg.heap_profile = true;
-    alloc.prof = true;
+    cfg.heap_profile = HEAP_PROFILE_AUTO;
+    alloc.prof = alloc.own = true;
     tuning_plan(&cfg, &lim, &alloc, AGENT, user_off, &t);
     CHECK(!t.heap_profile && strstr(t.mc.conf, "prof:false") && !strstr(t.mc.conf, "prof:true") &&
               strncmp(t.heap_profile_why, "off: MALLOC_CONF", 16) == 0,
           "the user's prof:false wins: off, and why (%s)", t.mc.conf);
     setup(true, user_on);
-    cfg.heap_profile = true;
-    alloc.prof = true;
+    cfg.heap_profile = HEAP_PROFILE_AUTO;
+    alloc.prof = true; /* not jeinit's: the user's own prof:true is theirs to pay */
     tuning_plan(&cfg, &lim, &alloc, AGENT, user_on, &t);
     CHECK(t.heap_profile && strstr(t.mc.conf, "prof_active:true"),
           "the user's own prof:true (sampling on) counts as ready, their prof_active kept");
     setup(false, none);
-    cfg.heap_profile = true;
+    cfg.heap_profile = HEAP_PROFILE_AUTO;
     tuning_plan(&cfg, &lim, &alloc, AGENT, none, &t);
     CHECK(!t.heap_profile &&
               strcmp(t.heap_profile_why, "unavailable: the program does not run on jemalloc") == 0,
