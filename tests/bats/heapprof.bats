@@ -205,12 +205,11 @@ sampling_went_off() {
 }
 
 @test "a failure (the dumps removed under jeinit) is one warning, and that process is not profiled again" {
-    # a program that deletes whatever lands in jeinit's directory: the
-    # analysis finds no dump. Its own /tmp (a tmpfs in the namespace's mount
-    # namespace, which jeinit shares), so that other jeinits' dumps are safe.
-    run_profiled -- sh -c "mount -t tmpfs tmpfs /tmp && mount -t tmpfs tmpfs /dev/shm || exit 9
-        \"$LEAKER\" 14 8 & while kill -0 \$! 2>/dev/null; do
-        rm -f /tmp/jeinit-heap.*/*/*.heap /dev/shm/jeinit-heap.*/*/*.heap; sleep 0.05; done"
+    # a program that deletes the leaker's dumps as they land in jeinit's
+    # directory (its subdirectory is the leaker's pid): the analysis finds no
+    # dump. No tmpfs over /tmp: a checkout under /tmp would vanish with it.
+    run_profiled -- sh -c "\"$LEAKER\" 14 8 & p=\$!; while kill -0 \$p 2>/dev/null; do
+        rm -f /tmp/jeinit-heap.*/\$p/*.heap /dev/shm/jeinit-heap.*/\$p/*.heap; sleep 0.05; done"
     [ "$status" -eq 0 ]
     [ "$(profiles | wc -l)" -eq 0 ]
     [ "$(events heap_profile | wc -l)" -eq 1 ]

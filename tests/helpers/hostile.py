@@ -19,12 +19,13 @@ import struct
 import sys
 import time
 
-MAGIC, VERSION = 0x4A45494E, 2
+MAGIC, VERSION = 0x4A45494E, 3
 HELLO, STATS, PURGED, SAMPLE, PURGE = 1, 2, 3, 10, 11
 JEMALLOC = 1
-REQUEST = struct.Struct("=IHHII")
+# magic version type seq arg limit_s path (src/agent/proto.h, version 3)
+REQUEST = struct.Struct("=IHHIII128s")
 # magic version type seq allocator, allocated active metadata resident mapped
-# retained held, narenas background_threads background_enabled reserved,
+# retained held, narenas background_threads background_enabled status,
 # purged cost_ns, version_str
 REPLY = struct.Struct("=IHHII7Q4I2Q32s")
 U64 = (1 << 64) - 1
@@ -62,7 +63,7 @@ def main():
     if mode == "forge":
         creds = struct.pack("iII", claimed, os.getuid(), os.getgid())
         ancillary.append((socket.SOL_SOCKET, socket.SCM_CREDENTIALS, creds))
-    chan.sendmsg([REQUEST.pack(MAGIC, VERSION, HELLO, 0, 0)], ancillary)
+    chan.sendmsg([REQUEST.pack(MAGIC, VERSION, HELLO, 0, 0, 0, b"")], ancillary)
     theirs.close()
     answered = 0
     deadline = time.monotonic() + seconds
@@ -70,12 +71,12 @@ def main():
         ready, _, _ = select.select([mine], [], [], max(0.0, deadline - time.monotonic()))
         if not ready:
             continue
-        data = mine.recv(64)
+        data = mine.recv(REQUEST.size + 64)
         if not data:
             break
         if len(data) != REQUEST.size:
             continue
-        _, _, kind, seq, _ = REQUEST.unpack(data)
+        _, _, kind, seq, _, _, _ = REQUEST.unpack(data)
         if kind == SAMPLE:
             mine.send(reply(STATS, seq, figures(answered)))
         elif kind == PURGE:
