@@ -141,7 +141,7 @@ sanitize: $(BUILD)/libjemalloc.so.2
 		JEINIT_BUILD=build-san tests/run.sh $(SANITIZE_TIERS)
 
 LINT_SRC := $(wildcard src/*.c src/*.h src/agent/*.c src/agent/*.h src/jemalloc/*.c tests/unit/*.c tests/unit/*.h \
-              tests/fuzz/*.c tests/helpers/*.c examples/*/*.c)
+              tests/fuzz/*.c tests/fuzz/*.h tests/helpers/*.c examples/*/*.c)
 lint: lint-format lint-cppcheck lint-tidy
 lint-format:
 	clang-format --dry-run -Werror $(LINT_SRC)

@@ -22,12 +22,7 @@
 #include "diagnosis.h"
 #include "monitor.h"
 #include "report.h"
-
-#define INVARIANT(x)                                                                               \
-    do {                                                                                           \
-        if (!(x))                                                                                  \
-            abort();                                                                               \
-    } while (0)
+#include "fuzz.h"
 
 #define PROCS  6
 #define ROUNDS 16
@@ -286,8 +281,6 @@ static void round_of(struct input *in, uint32_t seq, int64_t now)
     memcpy(mon.pss_cache, mon.procs, n * sizeof(mon.procs[0]));
     mon.npss = n;
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -11,11 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INVARIANT(x)                                                                               \
-    do {                                                                                           \
-        if (!(x))                                                                                  \
-            abort();                                                                               \
-    } while (0)
+#include "fuzz.h"
 
 #define BIG_CAP 512
 
@@ -49,8 +45,6 @@ static void check_table(const char *buf, size_t len, const struct cg_kv *kv, siz
         INVARIANT(v == kv[first].value);
     }
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

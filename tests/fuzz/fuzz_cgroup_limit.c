@@ -10,11 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INVARIANT(x)                                                                               \
-    do {                                                                                           \
-        if (!(x))                                                                                  \
-            abort();                                                                               \
-    } while (0)
+#include "fuzz.h"
 
 #define SENTINEL_U64 UINT64_C(0xa5a5a5a5a5a5a5a5)
 #define SENTINEL_I64 INT64_C(-0x5a5a5a5a5a5a5a5a)
@@ -35,8 +31,6 @@ static bool all_digits(const char *p, size_t n)
     }
     return true;
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

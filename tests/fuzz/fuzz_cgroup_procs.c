@@ -10,11 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INVARIANT(x)                                                                               \
-    do {                                                                                           \
-        if (!(x))                                                                                  \
-            abort();                                                                               \
-    } while (0)
+#include "fuzz.h"
 
 static bool oracle(const char *text, size_t len, uint64_t pid)
 {
@@ -45,8 +41,6 @@ static bool oracle(const char *text, size_t len, uint64_t pid)
     }
     return false;
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -11,11 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INVARIANT(x)                                                                               \
-    do {                                                                                           \
-        if (!(x))                                                                                  \
-            abort();                                                                               \
-    } while (0)
+#include "fuzz.h"
 
 #define MAX_ENTRIES 128
 
@@ -80,8 +76,6 @@ static void check_ok(const struct config *cfg, int argc, char *const argv[], cha
         if (code < 0 || code > 255)
             INVARIANT(!config_exit_remapped(cfg, code));
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -13,11 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INVARIANT(x)                                                                               \
-    do {                                                                                           \
-        if (!(x))                                                                                  \
-            abort();                                                                               \
-    } while (0)
+#include "fuzz.h"
 
 /* A name as the parsers return it: non-empty, terminated within max, and a
  * NUL-terminated string of the image. */
@@ -74,8 +70,6 @@ static void check_versions(const unsigned char *buf, size_t len)
                 INVARIANT(elf_version_compare(def.name[j], hi) <= 0);
     }
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -12,11 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INVARIANT(x)                                                                               \
-    do {                                                                                           \
-        if (!(x))                                                                                  \
-            abort();                                                                               \
-    } while (0)
+#include "fuzz.h"
 
 #define MAX_TOKENS 4096
 
@@ -273,8 +269,6 @@ static void check_plain(const char *s)
         INVARIANT((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
                   (*p >= '0' && *p <= '9') || strchr("_./:,=+-@%", *p));
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

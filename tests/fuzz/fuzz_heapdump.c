@@ -11,11 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INVARIANT(x)                                                                               \
-    do {                                                                                           \
-        if (!(x))                                                                                  \
-            abort();                                                                               \
-    } while (0)
+#include "fuzz.h"
 
 #define CAP 64
 
@@ -37,8 +33,6 @@ static void check_dump(const struct heapdump *d, int r)
         INVARIANT(heapdump_map_of(d, d->maps[i].start) != NULL);
     }
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

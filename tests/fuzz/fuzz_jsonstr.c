@@ -12,14 +12,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "json.h"
-
-#define INVARIANT(x)                                                                               \
-    do {                                                                                           \
-        if (!(x))                                                                                  \
-            abort();                                                                               \
-    } while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

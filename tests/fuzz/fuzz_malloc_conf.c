@@ -14,11 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INVARIANT(x)                                                                               \
-    do {                                                                                           \
-        if (!(x))                                                                                  \
-            abort();                                                                               \
-    } while (0)
+#include "fuzz.h"
 
 static bool key_char(char c)
 {
@@ -239,8 +235,6 @@ static void check_merge(const char *extra, const char *user)
         INVARIANT(v && ev && vlen == evlen && memcmp(v, ev, vlen) == 0);
     }
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

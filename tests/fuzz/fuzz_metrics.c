@@ -13,12 +13,7 @@
 
 #include "metrics_parse.h"
 #include "metrics_text.h"
-
-#define INVARIANT(x)                                                                               \
-    do {                                                                                           \
-        if (!(x))                                                                                  \
-            abort();                                                                               \
-    } while (0)
+#include "fuzz.h"
 
 static struct metrics_groups groups;
 static char page[16 * 1024];
@@ -102,7 +97,6 @@ static void check_render(const uint8_t *data, size_t size)
     INVARIANT(start == len); /* whole lines only */
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     check_request(data, size);

@@ -12,11 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INVARIANT(x)                                                                               \
-    do {                                                                                           \
-        if (!(x))                                                                                  \
-            abort();                                                                               \
-    } while (0)
+#include "fuzz.h"
 
 #define BIG_CAP 64
 #define KNOWN   (CG_MEMORY | CG_CPU | CG_CPUACCT | CG_CPUSET)
@@ -136,8 +132,6 @@ static void check_mount(const struct cg_mount *m, const char *input_path, size_t
     check_resolve(m, path, tight);
     check_resolve(m, input_path, tight);
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -13,11 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define INVARIANT(x)                                                                               \
-    do {                                                                                           \
-        if (!(x))                                                                                  \
-            abort();                                                                               \
-    } while (0)
+#include "fuzz.h"
 
 #define SENTINEL_U64 UINT64_C(0xa5a5a5a5a5a5a5a5)
 #define SENTINEL_I64 INT64_C(-0x5a5a5a5a5a5a5a5a)
@@ -210,8 +206,6 @@ static void check_percent(const char *s, int ru, uint64_t u)
     if (ru == 0 && strlen(s) < 7)
         INVARIANT(u >= 1 && u <= 100 ? (r == 0 && p == u) : r == -EINVAL);
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -8,17 +8,10 @@
 
 #include "plot.h"
 #include "svg.h"
-
-#define INVARIANT(x)                                                                               \
-    do {                                                                                           \
-        if (!(x))                                                                                  \
-            abort();                                                                               \
-    } while (0)
+#include "fuzz.h"
 
 /* 1,024 samples x 22 series x ~20 bytes, 256 events, legends */
 #define SVG_MAX_BYTES (2 << 20)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -7,11 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INVARIANT(x)                                                                               \
-    do {                                                                                           \
-        if (!(x))                                                                                  \
-            abort();                                                                               \
-    } while (0)
+#include "fuzz.h"
 
 #define KNOWN (CG_MEMORY | CG_CPU | CG_CPUACCT | CG_CPUSET)
 
@@ -29,8 +25,6 @@ static void check_path(const char *buf, size_t len, const char *path, bool prese
     INVARIANT(n > 0 && path[0] == '/');
     INVARIANT(memmem(buf, len, path, n) != NULL);
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

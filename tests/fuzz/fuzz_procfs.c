@@ -10,11 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INVARIANT(x)                                                                               \
-    do {                                                                                           \
-        if (!(x))                                                                                  \
-            abort();                                                                               \
-    } while (0)
+#include "fuzz.h"
 
 #define SENTINEL UINT64_C(0xa5a5a5a5a5a5a5a5)
 
@@ -96,8 +92,6 @@ static void check_meminfo(const char *buf, size_t len)
     INVARIANT(avail == UINT64_MAX || avail % 1024 == 0);
     INVARIANT(memmem(buf, len, "MemTotal:", 9) != NULL);
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
