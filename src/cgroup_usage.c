@@ -152,13 +152,9 @@ bool cgroup_read_counters(struct cgroup *cg, struct cgroup_usage *u)
     if (cg->memfd < 0)
         return false;
     u->present = true;
-    if (cg->memory_version == 2) {
-        u->current = read_u64_kept(cg, CG_KEPT_CURRENT, "memory.current");
-        u->peak = read_u64_kept(cg, CG_KEPT_PEAK, "memory.peak");
-    } else {
-        u->current = read_u64_kept(cg, CG_KEPT_CURRENT, "memory.usage_in_bytes");
-        u->peak = read_u64_kept(cg, CG_KEPT_PEAK, "memory.max_usage_in_bytes");
-    }
+    u->current = cgroup_read_current(cg);
+    u->peak = read_u64_kept(cg, CG_KEPT_PEAK,
+                            cg->memory_version == 2 ? "memory.peak" : "memory.max_usage_in_bytes");
     read_events(cg, u);
     return true;
 }

@@ -489,7 +489,7 @@ void heapprof_after_sample(struct heapprof *hp, const struct diagnosis *d,
         if (now - hp->phase_ms < hp->window_ms)
             return;
         for (size_t i = 0; i < hp->ntargets; i++)
-            send_step(hp, &hp->targets[i], AGENT_PROF_DUMP, "1.heap");
+            send_step(hp, &hp->targets[i], AGENT_PROF_DUMP, HP_DUMP_FIRST);
         hp->phase = HP_DUMPED;
         hp->phase_ms = hp->window_start_ms = now;
         return;
@@ -497,7 +497,7 @@ void heapprof_after_sample(struct heapprof *hp, const struct diagnosis *d,
         if (now - hp->phase_ms < hp->window_ms)
             return;
         for (size_t i = 0; i < hp->ntargets; i++) {
-            send_step(hp, &hp->targets[i], AGENT_PROF_DUMP, "2.heap");
+            send_step(hp, &hp->targets[i], AGENT_PROF_DUMP, HP_DUMP_SECOND);
             send_step(hp, &hp->targets[i], AGENT_PROF_OFF, NULL);
         }
         hp->phase = HP_WAITING;

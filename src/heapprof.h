@@ -46,7 +46,9 @@
 #define HP_DIR_MAX     (32u << 20) /* the dumps kept, all processes: the oldest go first */
 #define HP_COOLDOWN_MS 600000      /* a process profiled is not profiled again before */
 #define HP_SITES_MAX   10
-#define HP_WATCH_MAX   64 /* processes whose growth is followed */
+#define HP_WATCH_MAX   64       /* processes whose growth is followed */
+#define HP_DUMP_FIRST  "1.heap" /* the two dumps, in each process's subdirectory */
+#define HP_DUMP_SECOND "2.heap"
 
 /* What the analysis child sends back for one process: one write, within
  * PIPE_BUF (atomic). */

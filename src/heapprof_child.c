@@ -157,6 +157,31 @@ static int by_site_bytes(const void *x, const void *y)
     return (a->site.bytes < b->site.bytes) - (a->site.bytes > b->site.bytes);
 }
 
+/* t's dump name, read and parsed into d; false with r's status and why. */
+static bool load_dump(const struct heapprof *hp, const struct hp_target *t, const char *name,
+                      struct heapdump *d, struct hp_result *r)
+{
+    char path[128];
+    size_t len = 0;
+    char *buf;
+    int parsed;
+
+    heapprof_dir_path(hp, t->pid, name, path, sizeof(path));
+    buf = read_dump(path, &len, r->why, sizeof(r->why));
+    if (!buf) {
+        r->status = -EINVAL;
+        return false;
+    }
+    parsed = heapdump_parse(buf, len, d);
+    free(buf);
+    if (parsed < 0) {
+        (void)str_printf(r->why, sizeof(r->why), "%s is not a jemalloc heap profile", path);
+        r->status = -EINVAL;
+        return false;
+    }
+    return true;
+}
+
 static void analyse(const struct heapprof *hp, const struct hp_target *t, struct hp_result *r)
 {
     static struct hd_stack sa[STACKS_MAX], sb[STACKS_MAX], grown[STACKS_MAX];
@@ -164,30 +189,10 @@ static void analyse(const struct heapprof *hp, const struct hp_target *t, struct
     static struct named sites[SITES_MAX];
     struct heapdump a = {.stacks = sa, .cap_stacks = STACKS_MAX, .maps = ma, .cap_maps = MAPS_MAX};
     struct heapdump b = {.stacks = sb, .cap_stacks = STACKS_MAX, .maps = mb, .cap_maps = MAPS_MAX};
-    char path[128];
-    char *buf;
-    size_t len = 0, ngrown, nsites = 0;
+    size_t ngrown, nsites = 0;
 
-    (void)str_printf(path, sizeof(path), "%s/%d/1.heap", hp->dir, (int)t->pid);
-    buf = read_dump(path, &len, r->why, sizeof(r->why));
-    if (!buf || heapdump_parse(buf, len, &a) < 0) {
-        if (buf)
-            (void)str_printf(r->why, sizeof(r->why), "%s is not a jemalloc heap profile", path);
-        r->status = -EINVAL;
-        free(buf);
+    if (!load_dump(hp, t, HP_DUMP_FIRST, &a, r) || !load_dump(hp, t, HP_DUMP_SECOND, &b, r))
         return;
-    }
-    free(buf);
-    (void)str_printf(path, sizeof(path), "%s/%d/2.heap", hp->dir, (int)t->pid);
-    buf = read_dump(path, &len, r->why, sizeof(r->why));
-    if (!buf || heapdump_parse(buf, len, &b) < 0) {
-        if (buf)
-            (void)str_printf(r->why, sizeof(r->why), "%s is not a jemalloc heap profile", path);
-        r->status = -EINVAL;
-        free(buf);
-        return;
-    }
-    free(buf);
     r->period = b.period;
     heapdump_sort(&a);
     heapdump_sort(&b);

@@ -134,7 +134,7 @@ void heapprof_dir_prune(struct heapprof *hp)
  * UINT64_MAX after removing them. */
 uint64_t heapprof_dir_measure(const struct heapprof *hp, pid_t pid)
 {
-    static const char *const names[] = {"1.heap", "2.heap"};
+    static const char *const names[] = {HP_DUMP_FIRST, HP_DUMP_SECOND};
     uint64_t total = 0;
 
     for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
