@@ -111,6 +111,10 @@ $(BUILD)/static/jeinit: $(CORE_OBJS) $(MAIN_OBJ)
 $(BUILD)/unit/%: tests/unit/%.c $(PURE_OBJS) | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(filter %.o,$^) $(LDLIBS_DYN)
 $(BUILD)/unit/test_proctree: $(BUILD)/proctree.o
+# The agent's pure decision (it is built into the agent, not into jeinit).
+$(BUILD)/agent_steer.o: src/agent/steer.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+$(BUILD)/unit/test_steer: $(BUILD)/agent_steer.o
 
 unit: $(UNIT_TESTS:%=$(BUILD)/unit/%)
 
@@ -231,8 +235,8 @@ helpers: $(HELPERS:%=$(BUILD)/helpers/%) $(BUILD)/helpers/libbumpalloc.so
 # exported but its constructor, no yajl or libcgroup.
 AGENT_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden -Isrc -O2 -g \
                 -fstack-protector-strong -D_FORTIFY_SOURCE=2 $(REPRO_CFLAGS)
-AGENT_SRC := src/agent/agent.c src/agent/figures.c src/agent/prof.c
-$(BUILD)/libjeinit-agent.so: $(AGENT_SRC) src/agent/figures.h src/agent/prof.h src/agent/proto.h | $(BUILD)
+AGENT_SRC := src/agent/agent.c src/agent/figures.c src/agent/prof.c src/agent/decay.c src/agent/steer.c
+$(BUILD)/libjeinit-agent.so: $(AGENT_SRC) $(wildcard src/agent/*.h) | $(BUILD)
 	$(CC) $(AGENT_CFLAGS) -shared -Wl,-z,defs -Wl,-z,now -o $@ $(AGENT_SRC) -pthread
 
 # jeinit's own jemalloc, beside jeinit (where `--jemalloc auto` looks first):

@@ -53,6 +53,7 @@ void report_tuning(struct jw *w, const char *key, const struct allocator *a, con
     jw_str(w, "profile", profile_name(t->input.profile));
     jw_str(w, "agent", t->agent);
     jw_str(w, "heap_profile", t->heap_profile_why);
+    jw_str(w, "decay", t->decay_why);
     if (full) {
         jw_array_open(w, "options");
         for (size_t i = 0; i < t->policy.n; i++) {

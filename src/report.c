@@ -147,6 +147,13 @@ static const char *allocator_name(uint32_t a)
     return a == AGENT_ALLOC_JEMALLOC ? "jemalloc" : a == AGENT_ALLOC_GLIBC ? "glibc" : "unknown";
 }
 
+/* The agent's decay steering (src/agent/steer.h): long while the process
+ * allocates hard, short at rest, the program's when it set one itself. */
+static const char *decay_name(uint32_t m)
+{
+    return m == AGENT_DECAY_LONG ? "long" : m == AGENT_DECAY_SHORT ? "short" : "program";
+}
+
 void report_process_fields(struct jw *w, const struct proc_sample *p)
 {
     jw_i64(w, "pid", p->pid);
@@ -168,6 +175,11 @@ void report_process_fields(struct jw *w, const struct proc_sample *p)
         if (r->allocator == AGENT_ALLOC_JEMALLOC) {
             jw_u64(w, "narenas", r->narenas);
             jw_u64(w, "background_threads", r->background_threads);
+            if (r->decay_mode != AGENT_DECAY_OFF) {
+                jw_str(w, "decay", decay_name(r->decay_mode));
+                jw_u64(w, "decay_purges", r->decay_purges);
+                jw_u64(w, "decay_purged_bytes", r->decay_purged);
+            }
         }
         if (!p->fresh)
             jw_bool(w, "stale", true);

@@ -4,7 +4,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* The decay a process gets while it allocates hard: jemalloc's default. */
+#define DECAY_LONG_MS 10000
 
 static void tuning_warn(struct tuning *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -127,6 +131,60 @@ static void plan_jemalloc(struct tuning *t, const struct config *cfg)
         change(t, "MALLOC_CONF", t->mc.conf);
 }
 
+/* The agent steers the dirty decay at run time (src/agent/steer.h): the
+ * long decay (jemalloc's default) while a process allocates hard, one purge
+ * and the policy's short decay once it stops. Not in the memory profile
+ * (its peak is the point), and never over the user's word on decay. */
+static void plan_decay_steering(struct tuning *t, const struct config *cfg)
+{
+    static const char *const user_keys[] = {"dirty_decay_ms", "muzzy_decay_ms", "decay_time"};
+    const char *dirty = NULL;
+    long short_ms = 0;
+    char *end;
+
+    for (size_t i = 0; i < t->policy.n; i++)
+        if (strcmp(t->policy.opt[i].key, "dirty_decay_ms") == 0)
+            dirty = t->policy.opt[i].value;
+    for (size_t i = 0; i < sizeof(user_keys) / sizeof(user_keys[0]); i++)
+        if (malloc_conf_get(&t->mc.user, user_keys[i]) ||
+            malloc_conf_get(&t->mc.extra, user_keys[i])) {
+            (void)snprintf(t->decay_why, sizeof(t->decay_why),
+                           "off: MALLOC_CONF sets %s (the user's wins)", user_keys[i]);
+            return;
+        }
+    if (dirty)
+        short_ms = strtol(dirty, &end, 10);
+    if (!t->agent)
+        (void)snprintf(t->decay_why, sizeof(t->decay_why), "off: no agent to steer it");
+    else if (cfg->profile == PROFILE_MEMORY)
+        (void)snprintf(t->decay_why, sizeof(t->decay_why),
+                       "off: the memory profile keeps its short decay under load too");
+    else if (!dirty || *end || short_ms <= 0 || t->mc.truncated ||
+             !strstr(t->mc.conf, "dirty_decay_ms"))
+        (void)snprintf(t->decay_why, sizeof(t->decay_why),
+                       "off: jeinit sets no dirty_decay_ms for this jemalloc");
+    else if (short_ms >= DECAY_LONG_MS)
+        (void)snprintf(t->decay_why, sizeof(t->decay_why),
+                       "off: the decay is already jemalloc's default (%ld ms)", short_ms);
+    else {
+        t->decay_steered = true;
+        for (size_t i = 0; i < t->policy.n; i++)
+            if (strcmp(t->policy.opt[i].key, "dirty_decay_ms") == 0)
+                (void)snprintf(t->policy.opt[i].reason, sizeof(t->policy.opt[i].reason),
+                               "at rest, freed pages are returned within ~%.1f s; while a "
+                               "process allocates hard its agent sets %d ms (jemalloc's "
+                               "default: freed pages stay for reuse instead of being purged and "
+                               "faulted again), and purges at once when it stops",
+                               (double)short_ms / 1000.0, DECAY_LONG_MS);
+        (void)snprintf(t->decay_env, sizeof(t->decay_env), "%ld:%d", short_ms, DECAY_LONG_MS);
+        change(t, "JEINIT_AGENT_DECAY", t->decay_env);
+        (void)snprintf(t->decay_why, sizeof(t->decay_why),
+                       "steered by the agent: %d ms while a process allocates hard, then a purge "
+                       "and %ld ms",
+                       DECAY_LONG_MS, short_ms);
+    }
+}
+
 static void plan_glibc(struct tuning *t, char *const envp[])
 {
     const char *names[POLICY_OPTIONS_MAX], *values[POLICY_OPTIONS_MAX];
@@ -192,8 +250,10 @@ void tuning_plan(const struct config *cfg, const struct cgroup_limits *lim,
                          (cfg->heap_profile == HEAP_PROFILE_AUTO && a->own)),
     };
     plan_preload(t, a, agent, envp);
+    (void)snprintf(t->decay_why, sizeof(t->decay_why), "off: the program does not run on jemalloc");
     if (t->jemalloc) {
         plan_jemalloc(t, cfg);
+        plan_decay_steering(t, cfg);
         /* the user's (or JEINIT_MALLOC_CONF's) prof wins; a prof:true of
          * theirs on a jemalloc with profiling is as good as jeinit's */
         user_prof = malloc_conf_get(&t->mc.user, "prof");

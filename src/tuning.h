@@ -20,6 +20,11 @@ struct tuning {
     bool heap_profile; /* the program's jemalloc will have prof:true: sampling can be turned on */
     const char *heap_profile_why; /* "ready ...", or why not (the start line says it) */
     const char *agent;            /* the agent library preloaded, or NULL */
+    /* the agent steers dirty_decay_ms (JEINIT_AGENT_DECAY), and the start
+     * line's word on it: "steered: ..." or why not */
+    bool decay_steered;
+    char decay_why[160];
+    char decay_env[32];
     struct policy_input input;
     struct policy policy;
     char ld_preload[ENV_VALUE_MAX];

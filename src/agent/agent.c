@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "decay.h"
 #include "figures.h"
 #include "prof.h"
 #include "proto.h"
@@ -63,6 +64,7 @@ static struct {
     /* from the environment, read once in the constructor */
     uint64_t delay_ms;
     bool want_background;
+    long decay_short_ms, decay_long_ms; /* JEINIT_AGENT_DECAY; 0: not steered */
     /* waking up */
     bool armed;       /* the next allocations may start the thread */
     uint64_t bytes;   /* requested while armed: a big heap matters at any age */
@@ -255,8 +257,9 @@ static void remove_hook(void)
 
 static uint64_t now_ms(void);
 
-/* While sampling, recv waits at most until the deadline jeinit gave with
- * PROF_ON (SO_RCVTIMEO on our own socket); 0: no deadline. */
+/* recv waits at most until the next deadline (SO_RCVTIMEO on our own
+ * socket): the end of a profile jeinit started, or the decay steering's next
+ * tick; 0: none, recv waits for jeinit. */
 static void set_recv_deadline(uint64_t deadline_ms)
 {
     uint64_t now = now_ms(), left = deadline_ms > now ? deadline_ms - now : 1;
@@ -269,10 +272,16 @@ static void set_recv_deadline(uint64_t deadline_ms)
     (void)setsockopt(A.priv.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }
 
+static uint64_t earliest(uint64_t a, uint64_t b)
+{
+    return !a ? b : !b ? a : a < b ? a : b;
+}
+
 static void *agent_main(void *arg)
 {
     struct agent_request req;
     struct agent_reply rep;
+    struct decay decay;
     uint64_t prof_deadline = 0; /* sampling on until then, unless jeinit says off */
 
     (void)arg;
@@ -282,22 +291,24 @@ static void *agent_main(void *arg)
     if (!register_self())
         return NULL; /* jeinit busy or gone: this process goes unreported */
     start_background_threads();
+    decay_start(&decay, A.mallctl, A.decay_short_ms, A.decay_long_ms, now_ms());
     for (;;) {
+        uint64_t now;
         ssize_t n;
 
         if (!fd_still_ours(&A.priv))
             break;
+        set_recv_deadline(earliest(prof_deadline, decay_next_ms(&decay)));
         n = recv(A.priv.fd, &req, sizeof(req), 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && prof_deadline) {
-            if (now_ms() >= prof_deadline) {
-                agent_prof_expire(A.mallctl); /* no word from jeinit: sampling off */
-                prof_deadline = 0;
-            }
-            set_recv_deadline(prof_deadline);
-            continue;
+        now = now_ms();
+        if (prof_deadline && now >= prof_deadline) {
+            agent_prof_expire(A.mallctl); /* no word from jeinit: sampling off */
+            prof_deadline = 0;
         }
+        if (decay_next_ms(&decay) && now >= decay_next_ms(&decay))
+            decay_tick(&decay, now);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+            continue;
         if (n <= 0)
             break; /* jeinit is gone: stop quietly */
         if (!agent_request_valid(&req, n))
@@ -306,12 +317,15 @@ static void *agent_main(void *arg)
             req.type == AGENT_PROF_OFF) {
             agent_prof(&req, &rep, A.mallctl);
             if (req.type == AGENT_PROF_ON && rep.status == 0)
-                prof_deadline = now_ms() + (uint64_t)(req.limit_s ? req.limit_s : 1) * 1000u;
+                prof_deadline = now + (uint64_t)(req.limit_s ? req.limit_s : 1) * 1000u;
             else if (req.type == AGENT_PROF_OFF)
                 prof_deadline = 0;
-            set_recv_deadline(prof_deadline);
-        } else
+        } else {
+            if (req.type == AGENT_PURGE)
+                decay_on_purge(&decay, now); /* the cgroup is short of memory */
             agent_answer(&req, &rep, A.mallctl, A.mallinfo2);
+        }
+        decay_report(&decay, &rep);
         if (!fd_still_ours(&A.priv))
             break;
         if (send(A.priv.fd, &rep, sizeof(rep), MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
@@ -526,6 +540,8 @@ __attribute__((constructor)) static void agent_init(void)
     }
     A.delay_ms = (uint64_t)delay;
     A.want_background = bg && bg[0] == '1' && bg[1] == '\0';
+    if (!steer_parse_env(getenv("JEINIT_AGENT_DECAY"), &A.decay_short_ms, &A.decay_long_ms))
+        A.decay_short_ms = A.decay_long_ms = 0;
     A.mallctl = (mallctl_fn)dlsym(RTLD_DEFAULT, "mallctl");
     A.mallinfo2 = (mallinfo2_fn)dlsym(RTLD_DEFAULT, "mallinfo2");
     /* A successful mallctl has initialised jemalloc, which registers its fork

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define AGENT_MAGIC   0x4a45494eu /* "JEIN" */
-#define AGENT_VERSION 3
+#define AGENT_VERSION 4
 
 enum agent_msg {
     AGENT_HELLO = 1,   /* agent -> jeinit, on the shared socket, with SCM_RIGHTS */
@@ -55,6 +55,14 @@ static inline unsigned agent_delay_ms(int64_t interval_ms)
                                                : d);
 }
 
+/* The decay steering (src/agent/steer.h), as a reply reports it. */
+enum agent_decay {
+    AGENT_DECAY_OFF = 0,     /* not steered */
+    AGENT_DECAY_SHORT = 1,   /* at rest: jeinit's short dirty_decay_ms */
+    AGENT_DECAY_LONG = 2,    /* allocating hard: the long one */
+    AGENT_DECAY_PROGRAM = 3, /* the program set a decay itself: left alone */
+};
+
 enum agent_allocator { AGENT_ALLOC_UNKNOWN = 0, AGENT_ALLOC_JEMALLOC = 1, AGENT_ALLOC_GLIBC = 2 };
 
 struct agent_request {
@@ -88,6 +96,9 @@ struct agent_reply {
     uint32_t status;             /* AGENT_PROF: 0, or the errno of the step that failed */
     uint64_t purged;             /* AGENT_PURGED: resident (or RSS) released */
     uint64_t cost_ns;            /* time the agent spent on this request */
+    uint32_t decay_mode;         /* enum agent_decay: the agent's decay steering */
+    uint32_t decay_purges;       /* purges the steering made (at the end of a load) */
+    uint64_t decay_purged;       /* resident bytes those purges released */
     char version_str[32];        /* "5.3.0-0-g..." (jemalloc's own) or "glibc" */
 };
 
@@ -96,7 +107,7 @@ static inline bool agent_reply_valid(const struct agent_reply *r, long len)
     return len == (long)sizeof(*r) && r->magic == AGENT_MAGIC && r->version == AGENT_VERSION &&
            (r->type == AGENT_STATS || r->type == AGENT_PURGED || r->type == AGENT_HELLO ||
             r->type == AGENT_PROF) &&
-           r->allocator <= AGENT_ALLOC_GLIBC;
+           r->allocator <= AGENT_ALLOC_GLIBC && r->decay_mode <= AGENT_DECAY_PROGRAM;
 }
 
 static inline bool agent_request_valid(const struct agent_request *r, long len)

@@ -19,15 +19,15 @@ import struct
 import sys
 import time
 
-MAGIC, VERSION = 0x4A45494E, 3
+MAGIC, VERSION = 0x4A45494E, 4
 HELLO, STATS, PURGED, SAMPLE, PURGE = 1, 2, 3, 10, 11
 JEMALLOC = 1
-# magic version type seq arg limit_s path (src/agent/proto.h, version 3)
+# magic version type seq arg limit_s path (src/agent/proto.h, version 4)
 REQUEST = struct.Struct("=IHHIII128s")
 # magic version type seq allocator, allocated active metadata resident mapped
 # retained held, narenas background_threads background_enabled status,
-# purged cost_ns, version_str
-REPLY = struct.Struct("=IHHII7Q4I2Q32s")
+# purged cost_ns, decay_mode decay_purges, decay_purged, version_str
+REPLY = struct.Struct("=IHHII7Q4I2Q2IQ32s")
 U64 = (1 << 64) - 1
 
 
@@ -35,7 +35,7 @@ def reply(kind, seq, figures, purged=0):
     a = figures
     return REPLY.pack(MAGIC, VERSION, kind, seq, JEMALLOC, a["allocated"], a["active"],
                       a["metadata"], a["resident"], a["mapped"], a["retained"], a["held"],
-                      4, 0, 0, 0, purged, 1000, b"5.3.0-hostile")
+                      4, 0, 0, 0, purged, 1000, 2, 1, 1 << 62, b"5.3.0-hostile")
 
 
 def lie(i):

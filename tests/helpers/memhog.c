@@ -22,8 +22,15 @@
  *                                    and reuse the agent's numbers for its
  *                                    own pipe; fails if anything else wrote
  *                                    to or read from them
- *   memhog spin SECONDS              allocation-heavy loop; prints ops/s */
+ *   memhog spin SECONDS              allocation-heavy loop; prints ops/s
+ *   memhog load SECONDS MB IDLE [MS] a load: MB live in 8-136 KiB blocks, one
+ *                                    replaced at a time (freed pages are
+ *                                    reused or decay), then all freed, idle
+ *                                    IDLE seconds; with MS, the program sets
+ *                                    its own dirty decay first (mallctl) */
+#include <dlfcn.h>
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -230,6 +237,71 @@ static int spin(double seconds)
     return 0;
 }
 
+typedef int (*mallctl_fn)(const char *, void *, size_t *, void *, size_t);
+
+/* jemalloc's arena 0 dirty decay as the program sees it; -2 without jemalloc. */
+static long decay_now(void)
+{
+    mallctl_fn mallctl = (mallctl_fn)dlsym(RTLD_DEFAULT, "mallctl");
+    ssize_t v = -2;
+    size_t len = sizeof(v);
+
+    if (!mallctl || mallctl("arena.0.dirty_decay_ms", &v, &len, NULL, 0) != 0)
+        return -2;
+    return (long)v;
+}
+
+/* The program's own decay, as a program that tunes jemalloc itself sets it:
+ * every arena's and the default of new ones. */
+static int set_own_decay(long ms)
+{
+    mallctl_fn mallctl = (mallctl_fn)dlsym(RTLD_DEFAULT, "mallctl");
+    unsigned narenas = 0;
+    size_t len = sizeof(narenas);
+    ssize_t v = ms;
+    char name[48];
+
+    if (!mallctl || mallctl("arenas.narenas", &narenas, &len, NULL, 0) != 0 ||
+        mallctl("arenas.dirty_decay_ms", NULL, NULL, &v, sizeof(v)) != 0)
+        return 1;
+    for (unsigned i = 0; i < narenas; i++) {
+        snprintf(name, sizeof(name), "arena.%u.dirty_decay_ms", i);
+        (void)mallctl(name, NULL, NULL, &v, sizeof(v));
+    }
+    return 0;
+}
+
+static int load(double seconds, double mb, double idle, long own_decay_ms)
+{
+    size_t n = (size_t)(mb * 1024 / 72), ops = 0;
+    char **blocks = calloc(n ? n : 1, sizeof(char *));
+    uint64_t x = 88172645463325252ull;
+    double start = now_s();
+
+    if (!blocks || (own_decay_ms >= 0 && set_own_decay(own_decay_ms) != 0))
+        return 1;
+    while (now_s() - start < seconds) {
+        for (int i = 0; i < 1000; i++, ops++) {
+            size_t k, size;
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            k = (size_t)(x % n);
+            size = 8192 + (size_t)((x >> 32) % 128) * 1024;
+            free(blocks[k]);
+            blocks[k] = malloc(size);
+            if (!blocks[k])
+                return 1;
+            memset(blocks[k], 3, size);
+        }
+    }
+    for (size_t k = 0; k < n; k++)
+        free(blocks[k]);
+    free(blocks);
+    printf("load done: %zu replacements, decay %ld\n", ops, decay_now());
+    sleep_s(idle);
+    printf("idle done: decay %ld\n", decay_now());
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     double a = argc > 2 ? atof(argv[2]) : 0, b = argc > 3 ? atof(argv[3]) : 0;
@@ -253,10 +325,12 @@ int main(int argc, char **argv)
         return fdchaos(a);
     if (!strcmp(argv[1], "spin") && argc == 3)
         return spin(a);
+    if (!strcmp(argv[1], "load") && (argc == 5 || argc == 6))
+        return load(a, b, atof(argv[4]), argc == 6 ? atol(argv[5]) : -1);
 usage:
     fprintf(stderr, "usage: memhog leak S MBPS | retain S MB | oom MB [MBPS] | oomthread MB [MBPS] "
                     "| churn S MB | hold S "
                     "S MB | fdchaos S | "
-                    "spin S\n");
+                    "spin S | load S MB IDLE [DECAY_MS]\n");
     return 2;
 }

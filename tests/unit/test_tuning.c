@@ -74,7 +74,8 @@ static void test_jemalloc(void)
               "MALLOC_CONF: the derived options, background threads left to the agent");
     CHECK_STR(changed("JEINIT_AGENT_BACKGROUND"), "1", "the agent starts background threads");
     CHECK(!changed("MALLOC_ARENA_MAX") && !changed("GLIBC_TUNABLES"), "no glibc settings");
-    CHECK_INT(t.nchanges, 3, "three changes");
+    CHECK_STR(changed("JEINIT_AGENT_DECAY"), "1000:10000", "the agent steers 1000 to 10000 ms");
+    CHECK_INT(t.nchanges, 4, "four changes");
     CHECK_INT(t.warnings.n, 0, "no warnings");
     CHECK(t.input.memory_high == UINT64_MAX && t.input.cpu_millis == 2000 &&
               t.input.host_cpus == 64 && t.input.jemalloc_major == 5,
@@ -256,7 +257,8 @@ static void test_env_applied(void)
     CHECK_STR(env_lookup(env, "HOME"), "/root", "HOME kept");
     CHECK_STR(env_lookup(env, "LD_PRELOAD"), JE ":" AGENT ":/x/libfoo.so", "LD_PRELOAD");
     CHECK_STR(env_lookup(env, "MALLOC_CONF"), DERIVED_AGENT_2CPU_2GI ",prof:true", "MALLOC_CONF");
-    CHECK(env[3] && !env[4], "four entries: three replaced, JEINIT_AGENT_BACKGROUND added");
+    CHECK(env[4] && !env[5],
+          "five entries: three replaced, JEINIT_AGENT_BACKGROUND and JEINIT_AGENT_DECAY added");
     free(env);
 }
 
@@ -355,8 +357,58 @@ static void test_heap_profile(void)
           "glibc: unavailable, and why");
 }
 
+/* The agent steers the decay only where jeinit set it and the user did not. */
+static void test_decay_steering(void)
+{
+    char *none[] = {NULL};
+    char *user_dirty[] = {"MALLOC_CONF=dirty_decay_ms:3000", NULL};
+    char *user_muzzy[] = {"JEINIT_MALLOC_CONF=muzzy_decay_ms:0", NULL};
+    char *user_other[] = {"MALLOC_CONF=narenas:2", NULL};
+
+    setup(true, none);
+    tuning_plan(&cfg, &lim, &alloc, AGENT, none, &t);
+    CHECK(t.decay_steered, "steered by default");
+    CHECK_STR(t.decay_why,
+              "steered by the agent: 10000 ms while a process allocates hard, then a purge and "
+              "1000 ms",
+              "and the start line says how");
+    for (size_t i = 0; i < t.policy.n; i++)
+        if (strcmp(t.policy.opt[i].key, "dirty_decay_ms") == 0)
+            CHECK(strstr(t.policy.opt[i].reason, "while a process allocates hard its agent sets "
+                                                 "10000 ms") != NULL,
+                  "dirty_decay_ms's reason tells of the steering");
+    setup(true, user_other);
+    tuning_plan(&cfg, &lim, &alloc, AGENT, user_other, &t);
+    CHECK(t.decay_steered, "the user's other options leave it steered");
+    setup(true, user_dirty);
+    tuning_plan(&cfg, &lim, &alloc, AGENT, user_dirty, &t);
+    CHECK(!t.decay_steered && !changed("JEINIT_AGENT_DECAY"), "the user's dirty_decay_ms: off");
+    CHECK_STR(t.decay_why, "off: MALLOC_CONF sets dirty_decay_ms (the user's wins)", "why");
+    setup(true, user_muzzy);
+    tuning_plan(&cfg, &lim, &alloc, AGENT, user_muzzy, &t);
+    CHECK(!t.decay_steered, "JEINIT_MALLOC_CONF's muzzy_decay_ms: off");
+    setup(true, none);
+    cfg.profile = PROFILE_MEMORY;
+    tuning_plan(&cfg, &lim, &alloc, AGENT, none, &t);
+    CHECK(!t.decay_steered && !changed("JEINIT_AGENT_DECAY"), "memory profile: off");
+    setup(true, none);
+    cfg.profile = PROFILE_THROUGHPUT;
+    lim.memory_limit = 4 * GiB;
+    tuning_plan(&cfg, &lim, &alloc, AGENT, none, &t);
+    CHECK(!t.decay_steered, "throughput with 10 s already: off");
+    CHECK_STR(t.decay_why, "off: the decay is already jemalloc's default (10000 ms)", "why");
+    setup(true, none);
+    tuning_plan(&cfg, &lim, &alloc, NULL, none, &t);
+    CHECK(!t.decay_steered && !changed("JEINIT_AGENT_DECAY"), "no agent: off");
+    setup(false, none);
+    tuning_plan(&cfg, &lim, &alloc, AGENT, none, &t);
+    CHECK(!t.decay_steered && !changed("JEINIT_AGENT_DECAY"), "glibc: off");
+    CHECK_STR(t.decay_why, "off: the program does not run on jemalloc", "why");
+}
+
 int main(void)
 {
+    test_decay_steering();
     test_heap_profile();
     test_jemalloc();
     test_jemalloc_user();

@@ -1,0 +1,117 @@
+/* steer.c - see steer.h. Pure: no clock, no mallctl, no globals. */
+#include "steer.h"
+
+#include <stdlib.h>
+
+static uint64_t since(uint64_t now, uint64_t then)
+{
+    return now > then ? now - then : 0;
+}
+
+/* The program's threads used under 1/STEER_IDLE_CPU_DIV of a CPU since the
+ * last tick: it cannot be allocating hard, whatever jemalloc would say. */
+static bool cpu_idle(const struct steer *s, uint64_t now_ms, uint64_t cpu_us)
+{
+    uint64_t dt_us = since(now_ms, s->at_ms) * 1000u;
+
+    return since(cpu_us, s->cpu_us) * STEER_IDLE_CPU_DIV < dt_us;
+}
+
+bool steer_needs_requests(const struct steer *s, uint64_t now_ms, uint64_t cpu_us)
+{
+    if (s->mode != STEER_SHORT && s->mode != STEER_LONG)
+        return false;
+    if (!s->primed)
+        return true;
+    if (now_ms < s->hold_until_ms)
+        return false;
+    return !cpu_idle(s, now_ms, cpu_us);
+}
+
+enum steer_action steer_decide(struct steer *s, uint64_t now_ms, uint64_t cpu_us, uint64_t requests,
+                               bool requests_known)
+{
+    bool idle, busy = false, quiet, held;
+    uint64_t rate = 0, dt = since(now_ms, s->at_ms);
+    enum steer_action act = STEER_KEEP;
+
+    if (s->mode != STEER_SHORT && s->mode != STEER_LONG)
+        return STEER_KEEP;
+    if (!s->primed) {
+        s->primed = true;
+        s->fresh = true;
+        s->at_ms = now_ms;
+        s->cpu_us = cpu_us;
+        s->requests = requests;
+        s->requests_known = requests_known;
+        return STEER_KEEP;
+    }
+    /* a first reading after a rest: the rate comes at the next tick, soon */
+    s->fresh = requests_known && !s->requests_known;
+    idle = cpu_idle(s, now_ms, cpu_us);
+    /* a rate needs two readings: the first after a rest is a baseline */
+    if (!idle && requests_known && s->requests_known && requests >= s->requests && dt > 0) {
+        uint64_t d = requests - s->requests;
+        rate = d > UINT64_MAX / 1000u ? UINT64_MAX : d * 1000u / dt;
+        busy = rate >= STEER_BUSY_PER_S;
+    }
+    quiet = idle || (requests_known && s->requests_known && rate < STEER_BUSY_PER_S / 8);
+
+    held = now_ms < s->hold_until_ms;
+    if (held || s->mode != STEER_LONG || !quiet)
+        s->quiet = 0; /* the quiet ticks that end a load are consecutive */
+    if (!held && s->mode == STEER_SHORT && busy) {
+        s->mode = STEER_LONG;
+        act = STEER_GO_LONG;
+    } else if (!held && s->mode == STEER_LONG && quiet && ++s->quiet >= STEER_QUIET_TICKS) {
+        s->mode = STEER_SHORT;
+        s->quiet = 0;
+        act = STEER_GO_SHORT_PURGE;
+    }
+    s->at_ms = now_ms;
+    s->cpu_us = cpu_us;
+    s->requests = requests;
+    s->requests_known = requests_known;
+    return act;
+}
+
+bool steer_hold(struct steer *s, uint64_t now_ms)
+{
+    bool was_long = s->mode == STEER_LONG;
+
+    if (s->mode != STEER_SHORT && s->mode != STEER_LONG)
+        return false;
+    s->hold_until_ms = now_ms + STEER_HOLD_MS;
+    s->quiet = 0;
+    s->mode = STEER_SHORT;
+    return was_long;
+}
+
+uint64_t steer_next_ms(const struct steer *s)
+{
+    if (s->mode != STEER_SHORT && s->mode != STEER_LONG)
+        return 0;
+    if (!s->primed)
+        return s->at_ms ? s->at_ms : 1;
+    return s->at_ms +
+           (s->mode == STEER_LONG || s->fresh ? STEER_TICK_LONG_MS : STEER_TICK_SHORT_MS);
+}
+
+bool steer_parse_env(const char *v, long *short_ms, long *long_ms)
+{
+    char *end;
+    long s, l;
+
+    if (!v || *v < '0' || *v > '9')
+        return false;
+    s = strtol(v, &end, 10);
+    if (*end != ':' || end[1] < '0' || end[1] > '9')
+        return false;
+    l = strtol(end + 1, &end, 10);
+    /* jemalloc's own bounds are wider; these are what jeinit ever asks */
+    if (*end || s <= 0 || l <= s || l > 3600000)
+        return false;
+    *short_ms = s;
+    *long_ms = l;
+    return true;
+}
