@@ -4,6 +4,8 @@
 #   glibc-tuned  jeinit --jemalloc=off: glibc with jeinit's MALLOC_ARENA_MAX and thresholds
 #   jemalloc     jemalloc with its default settings (written out, read from the library)
 #   jeinit       jeinit's defaults: jemalloc fitted to the cgroup
+#   jeinit-static  the same without the agent's decay steering (the policy's
+#                dirty_decay_ms given as the user's, which is never steered)
 # and, with --runs, two runs without jeinit at all, measured from /proc only:
 #   glibc-plain     gunicorn alone
 #   jemalloc-plain  LD_PRELOAD=libjemalloc.so.2 gunicorn, no MALLOC_CONF
@@ -74,16 +76,16 @@ if [ "$IDLE_S" -gt 1800 ]; then die "--idle: at most 1800 seconds"; fi
 command -v jq >/dev/null || die "jq is needed"
 LIBJEMALLOC=$(ldconfig -p | awk '/libjemalloc\.so\.2 / { print $NF; exit }')
 case ",$RUNS," in
-*,glibc,* | *,glibc-tuned,* | *,jemalloc,* | *,jeinit,*)
+*,glibc,* | *,glibc-tuned,* | *,jemalloc,* | *,jeinit,* | *,jeinit-static,*)
     [ -x "$JEINIT" ] || die "no jeinit at $JEINIT (make, or --jeinit PATH)" ;;
 esac
 case ",$RUNS," in
-*jemalloc* | *,jeinit,*) [ -n "$LIBJEMALLOC" ] || die "no libjemalloc.so.2 (apt-get install libjemalloc2)" ;;
+*jemalloc* | *,jeinit,* | *,jeinit-static,*) [ -n "$LIBJEMALLOC" ] || die "no libjemalloc.so.2 (apt-get install libjemalloc2)" ;;
 esac
 IFS=, read -r -a RUN_LIST <<<"$RUNS"
 for r in "${RUN_LIST[@]}"; do
     case $r in
-    glibc | glibc-tuned | jemalloc | jeinit | glibc-plain | jemalloc-plain) ;;
+    glibc | glibc-tuned | jemalloc | jeinit | jeinit-static | glibc-plain | jemalloc-plain) ;;
     *) die "unknown run '$r'" ;;
     esac
 done
@@ -182,6 +184,12 @@ build_cmd() {
         CMD=(env "MALLOC_CONF=$JE_DEFAULTS" "$JEINIT" -s --interval "$INTERVAL" --jemalloc="$LIBJEMALLOC"
             --purge-at 100 -- "${gun[@]}") ;;
     jeinit) CMD=("$JEINIT" -s --interval "$INTERVAL" -- "${gun[@]}") ;;
+    jeinit-static)
+        # the balanced policy's decay for the run's limit (README: the tuning policy)
+        local limit dirty=5000
+        limit=$(numfmt --from=iec "${LIMIT%B}")
+        if [ "$limit" -le $((2 << 30)) ]; then dirty=1000; elif [ "$limit" -le $((8 << 30)) ]; then dirty=2000; fi
+        CMD=(env "MALLOC_CONF=dirty_decay_ms:$dirty" "$JEINIT" -s --interval "$INTERVAL" -- "${gun[@]}") ;;
     glibc-plain) CMD=("${gun[@]}") ;;
     jemalloc-plain) CMD=(env "LD_PRELOAD=$LIBJEMALLOC" "${gun[@]}") ;;
     esac

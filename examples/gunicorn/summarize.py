@@ -16,14 +16,16 @@ import sys
 from datetime import datetime
 
 MiB = 1 << 20
-ORDER = ("glibc-plain", "glibc", "glibc-tuned", "jemalloc-plain", "jemalloc", "jeinit")
+ORDER = ("glibc-plain", "glibc", "glibc-tuned", "jemalloc-plain", "jemalloc", "jeinit-static",
+         "jeinit")
 WHAT = {
     "glibc-plain": "glibc, no jeinit",
     "glibc": "glibc defaults (jeinit measures only)",
     "glibc-tuned": "glibc + jeinit's tuning (--jemalloc=off)",
     "jemalloc-plain": "LD_PRELOAD jemalloc, no jeinit",
     "jemalloc": "jemalloc defaults (under jeinit)",
-    "jeinit": "jeinit defaults (jemalloc fitted)",
+    "jeinit-static": "jeinit, decay not steered (static dirty_decay_ms)",
+    "jeinit": "jeinit defaults (jemalloc fitted, decay steered)",
 }
 
 

@@ -12,9 +12,10 @@
  *     after that (jemalloc's hooks, or under glibc its own malloc), so
  *     short-lived processes and privilege-dropping entrypoints never carry a
  *     thread of ours, nor jemalloc's background threads, which it starts;
- *   - then one detached thread, all signals blocked, blocked in recv() when
- *     idle; it takes no lock the program could hold and holds none across
- *     calls;
+ *   - then one detached thread, all signals blocked, blocked in recv()
+ *     between jeinit's requests and the ticks of its decay steering
+ *     (decay.c: 250 ms to 1 s); it takes no lock the program could hold and
+ *     holds none across calls;
  *   - fork-safe: a forked worker drops its parent's connection and starts
  *     over as an exec'd program does (armed, its own clock); the thread is
  *     only ever started from an allocation, never from a fork handler;
@@ -291,7 +292,8 @@ static void *agent_main(void *arg)
     if (!register_self())
         return NULL; /* jeinit busy or gone: this process goes unreported */
     start_background_threads();
-    decay_start(&decay, A.mallctl, A.decay_short_ms, A.decay_long_ms, now_ms());
+    decay_start(&decay, A.mallctl, A.decay_short_ms, A.decay_long_ms,
+                __atomic_load_n(&A.bytes, __ATOMIC_RELAXED) >= AGENT_WAKE_BYTES, now_ms());
     for (;;) {
         uint64_t now;
         ssize_t n;
@@ -334,6 +336,7 @@ static void *agent_main(void *arg)
     }
     if (prof_deadline)
         agent_prof_expire(A.mallctl); /* jeinit is gone: nobody will say off */
+    decay_stop(&decay);               /* nor steer: the short decay stays */
     fd_forget(&A.priv, true);
     A.gone = true;
     return NULL;

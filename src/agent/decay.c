@@ -62,7 +62,7 @@ static void stop_steering(struct decay *d)
     d->s.mode = STEER_PROGRAM;
 }
 
-void decay_start(struct decay *d, mallctl_fn mallctl, ssize_t short_ms, ssize_t long_ms,
+void decay_start(struct decay *d, mallctl_fn mallctl, ssize_t short_ms, ssize_t long_ms, bool hard,
                  uint64_t now_ms)
 {
     ssize_t opt = 0, cur = 0;
@@ -85,6 +85,14 @@ void decay_start(struct decay *d, mallctl_fn mallctl, ssize_t short_ms, ssize_t 
     }
     d->s.mode = cur == long_ms ? STEER_LONG : STEER_SHORT;
     d->s.at_ms = now_ms;
+    /* woken by the bytes it asked for before its first second: a process
+     * building or churning a big heap is allocating hard now */
+    if (hard && d->s.mode == STEER_SHORT) {
+        if (set_decay(d, long_ms))
+            d->s.mode = STEER_LONG;
+        else
+            stop_steering(d);
+    }
 }
 
 uint64_t decay_next_ms(const struct decay *d)
@@ -107,15 +115,16 @@ static uint64_t program_cpu_us(void)
     return a > b ? a - b : 0;
 }
 
-static bool read_requests(mallctl_fn mallctl, uint64_t *requests)
+static bool observe(mallctl_fn mallctl, struct steer_obs *o)
 {
     uint64_t small = 0, large = 0;
 
     refresh(mallctl);
     if (!read_u64(mallctl, "stats.arenas." MALLCTL_ARENAS_ALL ".small.nrequests", &small) ||
-        !read_u64(mallctl, "stats.arenas." MALLCTL_ARENAS_ALL ".large.nrequests", &large))
+        !read_u64(mallctl, "stats.arenas." MALLCTL_ARENAS_ALL ".large.nrequests", &large) ||
+        !read_u64(mallctl, "stats.arenas." MALLCTL_ARENAS_ALL ".dirty_purged", &o->purged))
         return false;
-    *requests = small + large;
+    o->requests = small + large;
     return true;
 }
 
@@ -137,12 +146,11 @@ static void purge_now(struct decay *d)
 
 void decay_tick(struct decay *d, uint64_t now_ms)
 {
-    uint64_t cpu = program_cpu_us(), requests = 0;
-    bool known = false;
+    uint64_t cpu = program_cpu_us();
+    struct steer_obs obs;
+    bool known = steer_needs_requests(&d->s, now_ms, cpu) && observe(d->mallctl, &obs);
 
-    if (steer_needs_requests(&d->s, now_ms, cpu))
-        known = read_requests(d->mallctl, &requests);
-    switch (steer_decide(&d->s, now_ms, cpu, requests, known)) {
+    switch (steer_decide(&d->s, now_ms, cpu, known ? &obs : NULL)) {
     case STEER_GO_LONG:
         if (!set_decay(d, d->long_ms))
             stop_steering(d);
@@ -162,6 +170,13 @@ void decay_on_purge(struct decay *d, uint64_t now_ms)
 {
     if (steer_hold(&d->s, now_ms) && !set_decay(d, d->short_ms))
         stop_steering(d);
+}
+
+void decay_stop(struct decay *d)
+{
+    if (d->s.mode == STEER_LONG)
+        (void)set_decay(d, d->short_ms);
+    d->s.mode = STEER_OFF;
 }
 
 void decay_report(const struct decay *d, struct agent_reply *r)

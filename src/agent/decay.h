@@ -26,8 +26,9 @@ struct decay {
     uint64_t purged;
 };
 
-/* Called by the thread when it starts (after exec, or in a forked worker). */
-void decay_start(struct decay *d, mallctl_fn mallctl, ssize_t short_ms, ssize_t long_ms,
+/* Called by the thread when it starts (after exec, or in a forked worker);
+ * hard: the process woke its agent by the bytes it asked for, not by age. */
+void decay_start(struct decay *d, mallctl_fn mallctl, ssize_t short_ms, ssize_t long_ms, bool hard,
                  uint64_t now_ms);
 /* When the next tick is due (absolute ms), 0 when not steering. */
 uint64_t decay_next_ms(const struct decay *d);
@@ -35,6 +36,8 @@ uint64_t decay_next_ms(const struct decay *d);
 void decay_tick(struct decay *d, uint64_t now_ms);
 /* jeinit purged this process (its cgroup is short of memory): short now. */
 void decay_on_purge(struct decay *d, uint64_t now_ms);
+/* The thread ends (jeinit is gone): the short decay back, for good. */
+void decay_stop(struct decay *d);
 /* The steering's state, in a reply to jeinit. */
 void decay_report(const struct decay *d, struct agent_reply *r);
 

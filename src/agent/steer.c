@@ -28,11 +28,18 @@ bool steer_needs_requests(const struct steer *s, uint64_t now_ms, uint64_t cpu_u
     return !cpu_idle(s, now_ms, cpu_us);
 }
 
-enum steer_action steer_decide(struct steer *s, uint64_t now_ms, uint64_t cpu_us, uint64_t requests,
-                               bool requests_known)
+static uint64_t per_s(uint64_t now, uint64_t then, uint64_t dt_ms)
 {
-    bool idle, busy = false, quiet, held;
-    uint64_t rate = 0, dt = since(now_ms, s->at_ms);
+    uint64_t d = since(now, then);
+
+    return dt_ms == 0 ? 0 : d > UINT64_MAX / 1000u ? UINT64_MAX : d * 1000u / dt_ms;
+}
+
+enum steer_action steer_decide(struct steer *s, uint64_t now_ms, uint64_t cpu_us,
+                               const struct steer_obs *obs)
+{
+    bool idle, busy = false, quiet, held, rated;
+    uint64_t rate = 0, purging = 0, dt = since(now_ms, s->at_ms);
     enum steer_action act = STEER_KEEP;
 
     if (s->mode != STEER_SHORT && s->mode != STEER_LONG)
@@ -42,20 +49,24 @@ enum steer_action steer_decide(struct steer *s, uint64_t now_ms, uint64_t cpu_us
         s->fresh = true;
         s->at_ms = now_ms;
         s->cpu_us = cpu_us;
-        s->requests = requests;
-        s->requests_known = requests_known;
+        s->requests = obs ? obs->requests : 0;
+        s->purged = obs ? obs->purged : 0;
+        s->requests_known = obs != NULL;
         return STEER_KEEP;
     }
     /* a first reading after a rest: the rate comes at the next tick, soon */
-    s->fresh = requests_known && !s->requests_known;
+    s->fresh = obs && !s->requests_known;
     idle = cpu_idle(s, now_ms, cpu_us);
-    /* a rate needs two readings: the first after a rest is a baseline */
-    if (!idle && requests_known && s->requests_known && requests >= s->requests && dt > 0) {
-        uint64_t d = requests - s->requests;
-        rate = d > UINT64_MAX / 1000u ? UINT64_MAX : d * 1000u / dt;
-        busy = rate >= STEER_BUSY_PER_S;
+    /* a rate needs two readings, counters that only grow, and time between */
+    rated = !idle && obs && s->requests_known && obs->requests >= s->requests &&
+            obs->purged >= s->purged && dt > 0;
+    if (rated) {
+        rate = per_s(obs->requests, s->requests, dt);
+        purging = per_s(obs->purged, s->purged, dt);
+        busy = rate >= STEER_BUSY_PER_S ||
+               (rate >= STEER_BUSY_PER_S / 8 && purging >= STEER_PURGING_PAGES_PER_S);
     }
-    quiet = idle || (requests_known && s->requests_known && rate < STEER_BUSY_PER_S / 8);
+    quiet = idle || (rated && rate < STEER_BUSY_PER_S / 8);
 
     held = now_ms < s->hold_until_ms;
     if (held || s->mode != STEER_LONG || !quiet)
@@ -70,8 +81,9 @@ enum steer_action steer_decide(struct steer *s, uint64_t now_ms, uint64_t cpu_us
     }
     s->at_ms = now_ms;
     s->cpu_us = cpu_us;
-    s->requests = requests;
-    s->requests_known = requests_known;
+    s->requests = obs ? obs->requests : 0;
+    s->purged = obs ? obs->purged : 0;
+    s->requests_known = obs != NULL;
     return act;
 }
 

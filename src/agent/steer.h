@@ -34,6 +34,11 @@ enum steer_mode {
  * jemalloc (tcache hits as they are merged). A service between requests, a
  * health check, a timer, stay well under; any real load is well over. */
 #define STEER_BUSY_PER_S 20000
+/* ...or an eighth of that while the short decay purges this many pages a
+ * second (1 MiB of 4 KiB pages): pages the process is still allocating
+ * into, which it faults in again (an interpreter whose small objects never
+ * reach malloc makes few requests, each of whole pages). */
+#define STEER_PURGING_PAGES_PER_S 256
 /* At rest: the program's threads used under 1/STEER_IDLE_CPU_DIV of a CPU
  * during the tick, or it made fewer requests than STEER_BUSY_PER_S / 8 a
  * second; STEER_QUIET_TICKS such ticks in a row end the long decay. */
@@ -56,19 +61,26 @@ struct steer {
     uint64_t at_ms;    /* the last observation */
     uint64_t cpu_us;   /* the program's CPU time then */
     uint64_t requests; /* jemalloc's cumulative requests then (when read) */
+    uint64_t purged;   /* ...and pages purged (dirty_purged) */
     bool requests_known;
     unsigned quiet;         /* quiet ticks in a row, while long */
     uint64_t hold_until_ms; /* short until then (jeinit's purge) */
 };
 
-/* One tick. cpu_us: the program's CPU time now. needs_requests tells the
- * caller whether the allocation requests matter: when it returns true the
- * caller reads them and calls steer_decide; otherwise steer_decide is called
- * with requests_known false. Split so that a process at rest costs one
+/* What jemalloc says at a tick: cumulative, all arenas merged. */
+struct steer_obs {
+    uint64_t requests; /* small.nrequests + large.nrequests */
+    uint64_t purged;   /* dirty_purged: pages */
+};
+
+/* One tick. cpu_us: the program's CPU time now. steer_needs_requests tells
+ * the caller whether jemalloc's figures matter: when it returns true the
+ * caller reads them and passes them to steer_decide; otherwise (or when they
+ * cannot be read) it passes NULL. Split so that a process at rest costs one
  * getrusage a tick and no jemalloc statistics. */
 bool steer_needs_requests(const struct steer *s, uint64_t now_ms, uint64_t cpu_us);
-enum steer_action steer_decide(struct steer *s, uint64_t now_ms, uint64_t cpu_us, uint64_t requests,
-                               bool requests_known);
+enum steer_action steer_decide(struct steer *s, uint64_t now_ms, uint64_t cpu_us,
+                               const struct steer_obs *obs);
 
 /* jeinit asked for a purge: short now and for STEER_HOLD_MS; true when the
  * mode changes (the caller sets the short decay). */

@@ -106,3 +106,20 @@ for p in pids:
     run --separate-stderr pid1 --log-format json -- sh -c 'echo "$JEINIT_AGENT_DECAY"'
     [[ $output =~ ^[0-9]+:10000$ ]]
 }
+
+@test "when jeinit is gone mid-load, the agent puts the short decay back and steers no more" {
+    # jeinit not PID 1 here: killed, its program lives on under the shell
+    run --separate-stderr timeout -k 5 60 unshare --pid --fork --mount-proc --kill-child sh -c '
+"$1" --log-format json --interval 0.5 -- "$2" load 4 32 1 2>/dev/null & j=$!
+sleep 2.5
+kill -KILL $j
+wait
+while pgrep -x memhog >/dev/null; do sleep 0.1; done' sh "$JEINIT" "$MEMHOG"
+    [ "$status" -eq 0 ]
+    # the load was long when jeinit died; the rest of it ran on the short decay
+    short=$(env -u MALLOC_CONF "$JEINIT" --inspect --log-format json | jq -r '.allocator.malloc_conf' |
+        grep -o 'dirty_decay_ms:[0-9]*' | cut -d: -f2)
+    [ -n "$short" ]
+    [ "${lines[0]}" = "${lines[0]%, decay *}, decay $short" ]
+    [ "${lines[1]}" = "idle done: decay $short" ]
+}

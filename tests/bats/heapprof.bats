@@ -145,6 +145,7 @@ sampling_went_off() {
 
 @test "a process that dropped its ids (setpriv to nobody) is profiled as itself" {
     command -v setpriv >/dev/null || skip "no setpriv"
+    require_build_reachable_by_nobody
     # its own directory is chowned to it, and the analysis reads its dumps
     # and its executable with its ids: the executable where nobody can read it
     bin=$(mktemp -d /tmp/jeinit-heapprof-test.XXXXXX)

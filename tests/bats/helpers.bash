@@ -103,6 +103,14 @@ require_root() {
     [ "$(id -u)" -eq 0 ] || skip "needs root (unshare, cgroups)"
 }
 
+# Tests of programs that drop to nobody need the build (jemalloc, the agent,
+# the helpers) where nobody can reach it: a checkout under a 0700 directory
+# (mktemp -d) is not.
+require_build_reachable_by_nobody() {
+    setpriv --reuid=65534 --regid=65534 --clear-groups test -r "$AGENT" -a -r "$BUILD/libjemalloc.so.2" ||
+        skip "nobody cannot read $BUILD (a parent directory is not searchable by others): the ids-dropping cases need it"
+}
+
 # Host pid of the first process named $2 (default jeinit) below pid $1 (as
 # started by `pid1 ... &`); waits up to 5 s for it to appear.
 jeinit_pid() {

@@ -3,12 +3,14 @@
 #include "agent/steer.h"
 #include "check.h"
 
+static uint64_t purged; /* jemalloc's dirty_purged, in pages */
+
 /* One tick of the agent's loop: requests are read only when asked for. */
 static enum steer_action tick(struct steer *s, uint64_t now, uint64_t cpu_us, uint64_t requests)
 {
-    bool need = steer_needs_requests(s, now, cpu_us);
+    struct steer_obs o = {requests, purged};
 
-    return steer_decide(s, now, cpu_us, need ? requests : 0, need);
+    return steer_decide(s, now, cpu_us, steer_needs_requests(s, now, cpu_us) ? &o : NULL);
 }
 
 static struct steer started(void)
@@ -74,6 +76,21 @@ int main(void)
     for (i = 0; i < 5; i++) {
         t += 1000, cpu += 50000, req += STEER_BUSY_PER_S / 2;
         CHECK_INT(tick(&s, t, cpu, req), STEER_KEEP, "moderate: short stays (%d)", i);
+    }
+
+    /* the same traffic while the short decay purges 4 MiB a second: long */
+    t += 1000, cpu += 50000, req += STEER_BUSY_PER_S / 2, purged += 1024;
+    CHECK_INT(tick(&s, t, cpu, req), STEER_GO_LONG, "purging what it allocates again: long");
+    t += 250, cpu += 12500, req += STEER_BUSY_PER_S / 8;
+    CHECK_INT(tick(&s, t, cpu, req), STEER_KEEP, "the traffic goes on: long stays");
+    t += 250, cpu += 200;
+    CHECK_INT(tick(&s, t, cpu, req), STEER_KEEP, "idle once");
+    t += 250, cpu += 200;
+    CHECK_INT(tick(&s, t, cpu, req), STEER_GO_SHORT_PURGE, "idle twice: short");
+    /* purges at rest (the decay of the last load) are not a load */
+    for (i = 0; i < 3; i++) {
+        t += 1000, cpu += 20000, req += 100, purged += 4096;
+        CHECK_INT(tick(&s, t, cpu, req), STEER_KEEP, "purging, few requests: short (%d)", i);
     }
 
     /* jeinit purges (the cgroup is short of memory): short for STEER_HOLD_MS */
