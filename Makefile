@@ -161,6 +161,9 @@ FUZZ_SECONDS ?= 300
 FUZZ_CFLAGS  := -std=gnu11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(PURE:%=src/%.c) | $(BUILD)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(PURE:%=src/%.c) $(LDLIBS_DYN)
+# the agent's pure decision, alone
+$(BUILD)/fuzz/fuzz_steer: tests/fuzz/fuzz_steer.c src/agent/steer.c | $(BUILD)
+	clang $(FUZZ_CFLAGS) -o $@ $^
 
 fuzz: $(FUZZERS:%=$(BUILD)/fuzz/%)
 	tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)

@@ -8,6 +8,11 @@ static uint64_t since(uint64_t now, uint64_t then)
     return now > then ? now - then : 0;
 }
 
+static uint64_t later(uint64_t t, uint64_t ms)
+{
+    return t > UINT64_MAX - ms ? UINT64_MAX : t + ms;
+}
+
 /* The program's threads used under 1/STEER_IDLE_CPU_DIV of a CPU since the
  * last tick: it cannot be allocating hard, whatever jemalloc would say. */
 static bool cpu_idle(const struct steer *s, uint64_t now_ms, uint64_t cpu_us)
@@ -93,7 +98,7 @@ bool steer_hold(struct steer *s, uint64_t now_ms)
 
     if (s->mode != STEER_SHORT && s->mode != STEER_LONG)
         return false;
-    s->hold_until_ms = now_ms + STEER_HOLD_MS;
+    s->hold_until_ms = later(now_ms, STEER_HOLD_MS);
     s->quiet = 0;
     s->mode = STEER_SHORT;
     return was_long;
@@ -105,8 +110,8 @@ uint64_t steer_next_ms(const struct steer *s)
         return 0;
     if (!s->primed)
         return s->at_ms ? s->at_ms : 1;
-    return s->at_ms +
-           (s->mode == STEER_LONG || s->fresh ? STEER_TICK_LONG_MS : STEER_TICK_SHORT_MS);
+    return later(s->at_ms,
+                 s->mode == STEER_LONG || s->fresh ? STEER_TICK_LONG_MS : STEER_TICK_SHORT_MS);
 }
 
 bool steer_parse_env(const char *v, long *short_ms, long *long_ms)
