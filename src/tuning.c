@@ -138,13 +138,13 @@ static void plan_jemalloc(struct tuning *t, const struct config *cfg)
 static void plan_decay_steering(struct tuning *t, const struct config *cfg)
 {
     static const char *const user_keys[] = {"dirty_decay_ms", "muzzy_decay_ms", "decay_time"};
-    const char *dirty = NULL;
+    struct policy_option *dirty = NULL;
     long short_ms = 0;
     char *end;
 
     for (size_t i = 0; i < t->policy.n; i++)
         if (strcmp(t->policy.opt[i].key, "dirty_decay_ms") == 0)
-            dirty = t->policy.opt[i].value;
+            dirty = &t->policy.opt[i];
     for (size_t i = 0; i < sizeof(user_keys) / sizeof(user_keys[0]); i++)
         if (malloc_conf_get(&t->mc.user, user_keys[i]) ||
             malloc_conf_get(&t->mc.extra, user_keys[i])) {
@@ -153,7 +153,7 @@ static void plan_decay_steering(struct tuning *t, const struct config *cfg)
             return;
         }
     if (dirty)
-        short_ms = strtol(dirty, &end, 10);
+        short_ms = strtol(dirty->value, &end, 10);
     if (!t->agent)
         (void)snprintf(t->decay_why, sizeof(t->decay_why), "off: no agent to steer it");
     else if (cfg->profile == PROFILE_MEMORY)
@@ -168,14 +168,12 @@ static void plan_decay_steering(struct tuning *t, const struct config *cfg)
                        "off: the decay is already jemalloc's default (%ld ms)", short_ms);
     else {
         t->decay_steered = true;
-        for (size_t i = 0; i < t->policy.n; i++)
-            if (strcmp(t->policy.opt[i].key, "dirty_decay_ms") == 0)
-                (void)snprintf(t->policy.opt[i].reason, sizeof(t->policy.opt[i].reason),
-                               "at rest, freed pages are returned within ~%.1f s; while a "
-                               "process allocates hard its agent sets %d ms (jemalloc's "
-                               "default: freed pages stay for reuse instead of being purged and "
-                               "faulted again), and purges at once when it stops",
-                               (double)short_ms / 1000.0, DECAY_LONG_MS);
+        (void)snprintf(dirty->reason, sizeof(dirty->reason),
+                       "at rest, freed pages are returned within ~%.1f s; while a process "
+                       "allocates hard its agent sets %d ms (jemalloc's default: freed pages stay "
+                       "for reuse instead of being purged and faulted again), and purges at once "
+                       "when it stops",
+                       (double)short_ms / 1000.0, DECAY_LONG_MS);
         (void)snprintf(t->decay_env, sizeof(t->decay_env), "%ld:%d", short_ms, DECAY_LONG_MS);
         change(t, "JEINIT_AGENT_DECAY", t->decay_env);
         (void)snprintf(t->decay_why, sizeof(t->decay_why),

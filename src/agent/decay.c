@@ -5,28 +5,14 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 
-#define MALLCTL_ARENAS_ALL "4096"
-
 static bool read_ssize(mallctl_fn mallctl, const char *name, ssize_t *v)
 {
-    size_t len = sizeof(*v);
-
-    return mallctl(name, v, &len, NULL, 0) == 0 && len == sizeof(*v);
+    return ctl_read(mallctl, name, v, sizeof(*v));
 }
 
 static bool read_u64(mallctl_fn mallctl, const char *name, uint64_t *v)
 {
-    size_t len = sizeof(*v);
-
-    return mallctl(name, v, &len, NULL, 0) == 0 && len == sizeof(*v);
-}
-
-static void refresh(mallctl_fn mallctl)
-{
-    uint64_t epoch = 1;
-    size_t len = sizeof(epoch);
-
-    (void)mallctl("epoch", &epoch, &len, &epoch, len);
+    return ctl_read(mallctl, name, v, sizeof(*v));
 }
 
 /* Every arena's dirty decay, and the default of arenas made later. Each is
@@ -100,6 +86,12 @@ uint64_t decay_next_ms(const struct decay *d)
     return steer_next_ms(&d->s);
 }
 
+static uint64_t cpu_us_of(const struct rusage *u)
+{
+    return (uint64_t)u->ru_utime.tv_sec * 1000000u + (uint64_t)u->ru_utime.tv_usec +
+           (uint64_t)u->ru_stime.tv_sec * 1000000u + (uint64_t)u->ru_stime.tv_usec;
+}
+
 /* CPU time of the program's threads: the process's, less the agent's own. */
 static uint64_t program_cpu_us(void)
 {
@@ -108,10 +100,8 @@ static uint64_t program_cpu_us(void)
 
     if (getrusage(RUSAGE_SELF, &self) != 0 || getrusage(RUSAGE_THREAD, &me) != 0)
         return 0;
-    a = (uint64_t)self.ru_utime.tv_sec * 1000000u + (uint64_t)self.ru_utime.tv_usec +
-        (uint64_t)self.ru_stime.tv_sec * 1000000u + (uint64_t)self.ru_stime.tv_usec;
-    b = (uint64_t)me.ru_utime.tv_sec * 1000000u + (uint64_t)me.ru_utime.tv_usec +
-        (uint64_t)me.ru_stime.tv_sec * 1000000u + (uint64_t)me.ru_stime.tv_usec;
+    a = cpu_us_of(&self);
+    b = cpu_us_of(&me);
     return a > b ? a - b : 0;
 }
 
@@ -119,29 +109,13 @@ static bool observe(mallctl_fn mallctl, struct steer_obs *o)
 {
     uint64_t small = 0, large = 0;
 
-    refresh(mallctl);
+    ctl_refresh(mallctl);
     if (!read_u64(mallctl, "stats.arenas." MALLCTL_ARENAS_ALL ".small.nrequests", &small) ||
         !read_u64(mallctl, "stats.arenas." MALLCTL_ARENAS_ALL ".large.nrequests", &large) ||
         !read_u64(mallctl, "stats.arenas." MALLCTL_ARENAS_ALL ".dirty_purged", &o->purged))
         return false;
     o->requests = small + large;
     return true;
-}
-
-/* Everything dirty goes back now, counted by what jemalloc holds resident. */
-static void purge_now(struct decay *d)
-{
-    uint64_t before = 0, after = 0;
-    bool known;
-
-    refresh(d->mallctl);
-    known = read_u64(d->mallctl, "stats.resident", &before);
-    (void)d->mallctl("arena." MALLCTL_ARENAS_ALL ".purge", NULL, NULL, NULL, 0);
-    refresh(d->mallctl);
-    known = known && read_u64(d->mallctl, "stats.resident", &after);
-    d->purges++;
-    if (known && before > after)
-        d->purged += before - after;
 }
 
 void decay_tick(struct decay *d, uint64_t now_ms)
@@ -158,8 +132,11 @@ void decay_tick(struct decay *d, uint64_t now_ms)
     case STEER_GO_SHORT_PURGE:
         if (!set_decay(d, d->short_ms))
             stop_steering(d);
-        else
-            purge_now(d);
+        else {
+            /* everything dirty goes back now */
+            d->purges++;
+            d->purged += ctl_purge_all(d->mallctl);
+        }
         break;
     case STEER_KEEP:
         break;

@@ -8,23 +8,38 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MALLCTL_ARENAS_ALL "4096"
+bool ctl_read(mallctl_fn mallctl, const char *name, void *v, size_t size)
+{
+    size_t len = size;
+
+    return mallctl(name, v, &len, NULL, 0) == 0 && len == size;
+}
 
 static uint64_t ctl_size(mallctl_fn mallctl, const char *name)
 {
-    size_t v = 0, len = sizeof(v);
+    size_t v = 0;
 
-    if (mallctl(name, &v, &len, NULL, 0) != 0 || len != sizeof(v))
-        return UINT64_MAX;
-    return v;
+    return ctl_read(mallctl, name, &v, sizeof(v)) ? v : UINT64_MAX;
 }
 
-static void ctl_refresh(mallctl_fn mallctl)
+void ctl_refresh(mallctl_fn mallctl)
 {
     uint64_t epoch = 1;
     size_t len = sizeof(epoch);
 
     (void)mallctl("epoch", &epoch, &len, &epoch, len);
+}
+
+uint64_t ctl_purge_all(mallctl_fn mallctl)
+{
+    uint64_t before, after;
+
+    ctl_refresh(mallctl);
+    before = ctl_size(mallctl, "stats.resident");
+    (void)mallctl("arena." MALLCTL_ARENAS_ALL ".purge", NULL, NULL, NULL, 0);
+    ctl_refresh(mallctl);
+    after = ctl_size(mallctl, "stats.resident");
+    return before != UINT64_MAX && after != UINT64_MAX && before > after ? before - after : 0;
 }
 
 static void jemalloc_stats(mallctl_fn mallctl, struct agent_reply *r)
@@ -119,22 +134,12 @@ void agent_answer(const struct agent_request *req, struct agent_reply *r, mallct
     r->allocated = r->active = r->metadata = r->resident = r->mapped = r->retained = r->held =
         UINT64_MAX;
     r->type = req->type == AGENT_PURGE ? AGENT_PURGED : AGENT_STATS;
-    if (req->type == AGENT_PURGE) {
-        uint64_t before, after;
-        if (mallctl) {
-            ctl_refresh(mallctl);
-            before = ctl_size(mallctl, "stats.resident");
-            (void)mallctl("arena." MALLCTL_ARENAS_ALL ".purge", NULL, NULL, NULL, 0);
-        } else {
-            before = self_rss();
-            (void)malloc_trim(0);
-        }
-        if (mallctl) {
-            ctl_refresh(mallctl);
-            after = ctl_size(mallctl, "stats.resident");
-        } else {
-            after = self_rss();
-        }
+    if (req->type == AGENT_PURGE && mallctl) {
+        r->purged = ctl_purge_all(mallctl);
+    } else if (req->type == AGENT_PURGE) {
+        uint64_t before = self_rss(), after;
+        (void)malloc_trim(0);
+        after = self_rss();
         r->purged =
             (before != UINT64_MAX && after != UINT64_MAX && before > after) ? before - after : 0;
     }

@@ -22,9 +22,24 @@ static bool cpu_idle(const struct steer *s, uint64_t now_ms, uint64_t cpu_us)
     return since(cpu_us, s->cpu_us) * STEER_IDLE_CPU_DIV < dt_us;
 }
 
+static bool steering(const struct steer *s)
+{
+    return s->mode == STEER_SHORT || s->mode == STEER_LONG;
+}
+
+/* This tick's observation, the next one's baseline. */
+static void remember(struct steer *s, uint64_t now_ms, uint64_t cpu_us, const struct steer_obs *obs)
+{
+    s->at_ms = now_ms;
+    s->cpu_us = cpu_us;
+    s->requests = obs ? obs->requests : 0;
+    s->purged = obs ? obs->purged : 0;
+    s->requests_known = obs != NULL;
+}
+
 bool steer_needs_requests(const struct steer *s, uint64_t now_ms, uint64_t cpu_us)
 {
-    if (s->mode != STEER_SHORT && s->mode != STEER_LONG)
+    if (!steering(s))
         return false;
     if (!s->primed)
         return true;
@@ -47,16 +62,12 @@ enum steer_action steer_decide(struct steer *s, uint64_t now_ms, uint64_t cpu_us
     uint64_t rate = 0, purging = 0, dt = since(now_ms, s->at_ms);
     enum steer_action act = STEER_KEEP;
 
-    if (s->mode != STEER_SHORT && s->mode != STEER_LONG)
+    if (!steering(s))
         return STEER_KEEP;
     if (!s->primed) {
         s->primed = true;
         s->fresh = true;
-        s->at_ms = now_ms;
-        s->cpu_us = cpu_us;
-        s->requests = obs ? obs->requests : 0;
-        s->purged = obs ? obs->purged : 0;
-        s->requests_known = obs != NULL;
+        remember(s, now_ms, cpu_us, obs);
         return STEER_KEEP;
     }
     /* a first reading after a rest: the rate comes at the next tick, soon */
@@ -84,11 +95,7 @@ enum steer_action steer_decide(struct steer *s, uint64_t now_ms, uint64_t cpu_us
         s->quiet = 0;
         act = STEER_GO_SHORT_PURGE;
     }
-    s->at_ms = now_ms;
-    s->cpu_us = cpu_us;
-    s->requests = obs ? obs->requests : 0;
-    s->purged = obs ? obs->purged : 0;
-    s->requests_known = obs != NULL;
+    remember(s, now_ms, cpu_us, obs);
     return act;
 }
 
@@ -96,7 +103,7 @@ bool steer_hold(struct steer *s, uint64_t now_ms)
 {
     bool was_long = s->mode == STEER_LONG;
 
-    if (s->mode != STEER_SHORT && s->mode != STEER_LONG)
+    if (!steering(s))
         return false;
     s->hold_until_ms = later(now_ms, STEER_HOLD_MS);
     s->quiet = 0;
@@ -106,7 +113,7 @@ bool steer_hold(struct steer *s, uint64_t now_ms)
 
 uint64_t steer_next_ms(const struct steer *s)
 {
-    if (s->mode != STEER_SHORT && s->mode != STEER_LONG)
+    if (!steering(s))
         return 0;
     if (!s->primed)
         return s->at_ms ? s->at_ms : 1;

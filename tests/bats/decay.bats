@@ -49,9 +49,8 @@ memhog_lines() { # the memory lines' entries for memhog, one JSON object each
 }
 
 @test "the user's decay is never steered: its pages decay on the user's schedule" {
-    run --separate-stderr env MALLOC_CONF=dirty_decay_ms:5000 \
-        timeout -k 5 60 unshare --pid --fork --mount-proc --kill-child \
-        "$JEINIT" --log-format json --interval 0.5 -- python3 -c "$DRIVER" "$MEMHOG" load 3 64 2
+    MALLOC_CONF=dirty_decay_ms:5000 run --separate-stderr pid1 --log-format json --interval 0.5 -- \
+        python3 -c "$DRIVER" "$MEMHOG" load 3 64 2
     [ "$status" -eq 0 ]
     event_last start '.allocator.decay == "off: MALLOC_CONF sets dirty_decay_ms (the user'"'"'s wins)"'
     [ "${lines[0]}" = "${lines[0]%, decay *}, decay 5000" ]
