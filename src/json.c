@@ -20,6 +20,25 @@ yajl_gen jw_gen_new(bool beautify)
     return g;
 }
 
+void jw_gen_reserve(yajl_gen g, size_t len)
+{
+    char chunk[1024];
+    const unsigned char *buf;
+    size_t used = 0;
+
+    memset(chunk, 'x', sizeof(chunk));
+    yajl_gen_reset(g, NULL);
+    yajl_gen_clear(g);
+    if (yajl_gen_array_open(g) != yajl_gen_status_ok)
+        return;
+    while (used < len &&
+           yajl_gen_string(g, (const unsigned char *)chunk, sizeof(chunk)) == yajl_gen_status_ok &&
+           yajl_gen_get_buf(g, &buf, &used) == yajl_gen_status_ok)
+        ;
+    yajl_gen_reset(g, NULL);
+    yajl_gen_clear(g);
+}
+
 void jw_text_append(struct jw *w, const char *s, size_t len)
 {
     if (!w || !w->text_buf || !s || len == 0)

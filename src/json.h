@@ -27,6 +27,10 @@ struct jw {
 /* JSON mode: the caller owns g (made with jw_gen_new). Text mode also needs
  * a line buffer of text_cap bytes. */
 yajl_gen jw_gen_new(bool beautify);
+/* Grows g's buffer past len bytes now, and touches them: yajl keeps it
+ * through yajl_gen_clear, so that lines up to that size later allocate and
+ * fault in nothing (at the limit, a first touch is a charge to the cgroup). */
+void jw_gen_reserve(yajl_gen g, size_t len);
 
 void jw_str(struct jw *w, const char *key, const char *value); /* NULL value: null */
 void jw_strn(struct jw *w, const char *key, const char *value, size_t len);

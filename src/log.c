@@ -18,6 +18,9 @@
 /* A line and its newline: PIPE_BUF, so that one write() into the pipe that
  * jeinit shares with the program is atomic. */
 #define LOG_LINE_MAX ((size_t)4096)
+/* Held lines wait in the queue's first bytes, touched by log_setup: holding
+ * them charges the cgroup nothing (log_hold). */
+#define LOG_HOLD_ROOM (8 * LOG_LINE_MAX)
 _Static_assert(4096 <= PIPE_BUF, "a line must fit in one atomic pipe write");
 /* Any one string of a line, escapes counted: room for the rest of the line. */
 #define LOG_STR_MAX ((size_t)1024)
@@ -42,6 +45,7 @@ static struct {
     yajl_gen gen;
     struct jw w;
     bool building;
+    bool held;         /* log_hold: lines wait in the queue */
     const char *event; /* the line being built's */
     char ts[40];
     enum log_level level;
@@ -110,6 +114,9 @@ int log_setup(int fd, enum log_format format, int verbosity)
             L.kind = OUT_NONE;
             return -ENOMEM;
         }
+        /* the memory a line and a held queue use, touched now (log_hold) */
+        jw_gen_reserve(L.gen, LOG_LINE_MAX + 1);
+        memset(L.queue, 0, LOG_HOLD_ROOM);
         L.ready = true;
     }
     if (format == LOG_FORMAT_AUTO)
@@ -179,6 +186,9 @@ struct jw *log_report(enum log_level level, const char *event)
 /* Queues one whole line or drops it. */
 static void enqueue(const char *line, size_t len)
 {
+    /* beyond the touched room, a hold would cost what it saves */
+    if (L.held && L.qlen + len + 1 > LOG_HOLD_ROOM)
+        L.held = false;
     if (len + 1 > sizeof(L.queue) - L.qlen) {
         L.dropped++;
         return;
@@ -372,6 +382,8 @@ void log_flush(void)
 {
     size_t done = 0;
 
+    if (L.held)
+        return;
     if (L.kind == OUT_NONE) {
         L.dropped += L.qlen ? 1 : 0;
         L.qlen = 0;
@@ -404,7 +416,14 @@ void log_flush(void)
 
 bool log_pending(void)
 {
-    return L.kind != OUT_NONE && L.qlen > 0;
+    return L.kind != OUT_NONE && L.qlen > 0 && !L.held;
+}
+
+void log_hold(bool on)
+{
+    L.held = on;
+    if (!on)
+        log_flush();
 }
 
 int log_poll_fd(void)
@@ -416,6 +435,7 @@ void log_drain(int timeout_ms)
 {
     int64_t deadline = now_mono_ms() + timeout_ms;
 
+    L.held = false;
     log_flush();
     while (log_pending()) {
         struct pollfd p = {.fd = L.fd, .events = POLLOUT};

@@ -48,7 +48,13 @@ void log_msg(enum log_level level, const char *event, const char *fmt, ...)
 /* The descriptor to poll for writability while log_pending(), or -1. */
 int log_poll_fd(void);
 bool log_pending(void);
-/* Writes what it can without blocking. */
+/* on: lines wait in the queue, up to 8 of 4 KiB, in memory touched at
+ * setup; off: they are written. Writing a line charges the cgroup (page
+ * cache, pipe buffers); at the limit, while the kernel tears an OOM kill's
+ * victim down, that charge kills another process (memevents.c). More lines
+ * than that room, or log_drain, end the hold. */
+void log_hold(bool on);
+/* Writes what it can without blocking (nothing while held). */
 void log_flush(void);
 /* At exit: keeps writing for at most timeout_ms. */
 void log_drain(int timeout_ms);

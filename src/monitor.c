@@ -262,8 +262,10 @@ static void collect(struct monitor *m)
     /* processes first, counters after: a kill between the two is then seen
      * by this sample's counters while its processes still show the victim
      * (the other way round, the post-mortem's "before" view lacked it) */
-    if (!scan_processes(m))
+    if (!scan_processes(m)) {
         m->samples_at_limit++;
+        memevents_hold(m); /* this line and the next wait for the room */
+    }
     cgroup_read_usage(m->cg, &m->usage);
     fill_diag_sample(m, &d, now);
     push_window(m, &d);
@@ -377,6 +379,7 @@ void monitor_finish(struct monitor *m)
     if (!m || m->tick_tfd < 0)
         return;
     (void)cgroup_read_counters(m->cg, &now);
+    memevents_release(m);
     memevents_final(m, &now);
 }
 
@@ -394,6 +397,7 @@ void monitor_exit_fields(struct monitor *m, struct jw *w)
     jw_u64(w, "limit_bytes", m->lim->memory_limit);
     jw_u64(w, "oom_kills", m->oom_kills);
     jw_u64(w, "samples_at_limit", m->samples_at_limit);
+    jw_u64(w, "log_holds", m->log_holds);
     jw_u64(w, "samples", m->samples);
     jw_u64(w, "lines", m->lines);
     jw_u64(w, "purges", m->purges);
@@ -412,8 +416,8 @@ int monitor_init(struct monitor *m, const struct config *cfg, struct cgroup *cg,
     int64_t interval = cfg->interval_ms;
     int r;
 
-    memset(m, 0, offsetof(struct monitor, procs));
-    m->tick_tfd = m->collect_tfd = m->purge_tfd = m->oom_tfd = -1;
+    memset(m, 0, sizeof(*m));
+    m->tick_tfd = m->collect_tfd = m->purge_tfd = m->oom_tfd = m->hold_tfd = -1;
     heapprof_init(&m->heap, false, NULL, hub, loop, interval); /* jeinit.c turns it on */
     logpolicy_init(&m->policy, cfg->heartbeat_ms, cfg->interval_ms,
                    lim->memory_unlimited && !lim->memory_ceiling_is_high ? 0 : lim->memory_ceiling,
@@ -455,11 +459,14 @@ int monitor_init(struct monitor *m, const struct config *cfg, struct cgroup *cg,
         monitor_fini(m);
         return -ENOMEM;
     }
+    jw_gen_reserve(m->scratch, 4096);
     m->tick_tfd = timer_new();
     m->collect_tfd = timer_new();
     m->purge_tfd = timer_new();
     m->oom_tfd = timer_new();
-    if (m->tick_tfd < 0 || m->collect_tfd < 0 || m->purge_tfd < 0 || m->oom_tfd < 0) {
+    m->hold_tfd = timer_new();
+    if (m->tick_tfd < 0 || m->collect_tfd < 0 || m->purge_tfd < 0 || m->oom_tfd < 0 ||
+        m->hold_tfd < 0) {
         monitor_fini(m);
         return -EMFILE;
     }
@@ -467,6 +474,7 @@ int monitor_init(struct monitor *m, const struct config *cfg, struct cgroup *cg,
     m->collect_src = (struct loop_source){.fd = m->collect_tfd, .cb = on_collect, .ctx = m};
     m->purge_src = (struct loop_source){.fd = m->purge_tfd, .cb = purge_on_report, .ctx = m};
     m->oom_src = (struct loop_source){.fd = m->oom_tfd, .cb = memevents_on_oom_wait, .ctx = m};
+    m->hold_src = (struct loop_source){.fd = m->hold_tfd, .cb = memevents_on_hold, .ctx = m};
     r = loop_add(loop, &m->tick_src, EPOLLIN);
     if (r == 0)
         r = loop_add(loop, &m->collect_src, EPOLLIN);
@@ -474,6 +482,8 @@ int monitor_init(struct monitor *m, const struct config *cfg, struct cgroup *cg,
         r = loop_add(loop, &m->purge_src, EPOLLIN);
     if (r == 0)
         r = loop_add(loop, &m->oom_src, EPOLLIN);
+    if (r == 0)
+        r = loop_add(loop, &m->hold_src, EPOLLIN);
     /* the first sample soon, so short runs and new containers show one */
     m->due_ms = now_mono_ms() + (interval < 1000 ? interval : 1000);
     if (r == 0)
@@ -485,7 +495,7 @@ int monitor_init(struct monitor *m, const struct config *cfg, struct cgroup *cg,
 
 void monitor_fini(struct monitor *m)
 {
-    int *fds[] = {&m->tick_tfd, &m->collect_tfd, &m->purge_tfd, &m->oom_tfd};
+    int *fds[] = {&m->tick_tfd, &m->collect_tfd, &m->purge_tfd, &m->oom_tfd, &m->hold_tfd};
 
     for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
         if (*fds[i] >= 0)

@@ -45,8 +45,8 @@ struct monitor {
     bool pid1;
     struct proctree tree;
 
-    int tick_tfd, collect_tfd, purge_tfd, oom_tfd;
-    struct loop_source tick_src, collect_src, purge_src, oom_src;
+    int tick_tfd, collect_tfd, purge_tfd, oom_tfd, hold_tfd;
+    struct loop_source tick_src, collect_src, purge_src, oom_src, hold_src;
     /* A round: a tick, the agents asked (seq), one memory line (seq) once
      * they had time to answer. Rounds never overlap, so lines carry
      * consecutive seqs; a late tick or collect makes a late line (lag_ms),
@@ -89,15 +89,18 @@ struct monitor {
     char killed_comm[16];
     int64_t killed_ms;
     uint64_t samples_at_limit; /* that kept the last per-process figures (memevents_tight) */
+    int64_t held_ms;           /* since when the log waits (memevents_hold); 0: it does not */
+    uint64_t log_holds;
     uint64_t peak_usage, samples, lines;
     yajl_gen scratch;     /* report_memory measures a process's entry in it */
     struct heapprof heap; /* heap profiles on persisting heap growth (heapprof.h) */
     void (*after_first_sample)(void *ctx); /* set after monitor_init, or NULL */
     void *after_first_ctx;
 
-    /* The tables, last: monitor_init clears everything above them, and their
-     * entries are written before they are read (counted by nprocs, npss,
-     * nlast, wlen, noom_procs), so their pages are touched only as used. */
+    /* The tables, last (120 KiB): monitor_init clears them with the rest, so
+     * that their pages are touched then, and locked with jeinit's (memlock.h),
+     * not first touched by a sample at the limit, where a page faulted in is
+     * a charge that can OOM-kill a bystander (memevents_tight). */
     struct proc_sample procs[MON_PROCS_MAX];
     struct proc_sample pss_cache[MON_PROCS_MAX];     /* the last sample's, by pid */
     struct proc_sample last_procs[MON_PROCS_LISTED]; /* for post-mortems */
@@ -145,6 +148,11 @@ void memevents_on_oom_wait(struct loop_source *src, uint32_t events);
  * jeinit then opens nothing under /proc, since the charge could be the one
  * that OOM-kills (memevents.c). */
 bool memevents_tight(struct monitor *m);
+/* While tight, the log waits (log_hold): until the room is back, checked
+ * every 20 ms, for 2 s at most. release: it writes again, now. */
+void memevents_hold(struct monitor *m);
+void memevents_release(struct monitor *m);
+void memevents_on_hold(struct loop_source *src, uint32_t events);
 void purge_maybe(struct monitor *m); /* after each sample */
 void purge_on_report(struct loop_source *src, uint32_t events);
 

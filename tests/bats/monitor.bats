@@ -136,6 +136,54 @@ memory_with() {
     "$SCHEMA" --strict "$LOG"
 }
 
+@test "at the limit with nothing to reclaim the log waits (a write is a charge) and is written once there is room" {
+    # Every line written takes a page of the log's file or pipe sooner or
+    # later, charged to the cgroup: at the limit, that charge OOM-kills. A
+    # filler holds the cgroup 256-640 KiB under its limit for 1.5 s, then
+    # exits: the lines of that time wait, and come out once it is gone.
+    ! is_sanitized || skip "ASan's allocations at every line charge the cgroup: the release build's discipline is what is checked"
+    CG=$(memcg_create 64M)
+    local fill=$BATS_TEST_TMPDIR/fill.py ready=$BATS_TEST_TMPDIR/ready bg i size0 size1 kills0 kills1
+    cat >"$fill" <<'PY'
+import sys, time
+cg, ready = sys.argv[1], sys.argv[2]
+usage = lambda: int(open(cg + "/memory.usage_in_bytes").read())
+limit = int(open(cg + "/memory.limit_in_bytes").read())
+keep = []
+while usage() < limit - (3 << 20):
+    keep.append(b"\1" * (1 << 20))
+while usage() < limit - (640 << 10):
+    keep.append(b"\1" * (16 << 10))
+open(ready, "w").write("%d %d\n" % (usage(), limit))
+time.sleep(1.5)
+PY
+    kills0=$(awk '$1 == "oom_kill" { print $2 }' "$CG/memory.oom_control")
+    in_memcg "$CG" timeout -k 5 60 unshare --pid --fork --mount-proc --kill-child \
+        "$JEINIT" --log-format json --interval 0.2 -- sh -c 'python3 "$@"; sleep 1' sh "$fill" "$CG" "$ready" \
+        >/dev/null 2>"$LOG" &
+    bg=$!
+    for i in $(seq 200); do
+        [ ! -s "$ready" ] || break
+        sleep 0.02
+    done
+    sleep 0.4
+    size0=$(stat -c %s "$LOG")
+    sleep 0.8
+    size1=$(stat -c %s "$LOG")
+    status=0
+    wait "$bg" || status=$?
+    stderr=$(cat "$LOG")
+    kills1=$(awk '$1 == "oom_kill" { print $2 }' "$CG/memory.oom_control")
+    echo "filler at (usage limit): $(cat "$ready"); log $size0 then $size1 bytes at the limit; status $status; OOM kills $((kills1 - kills0))" >&2
+    [ "$status" -eq 0 ]
+    [ "$kills1" -eq "$kills0" ]
+    [ "$size1" -eq "$size0" ]
+    event_last exit '.memory.log_holds >= 1 and .memory.samples_at_limit >= 2'
+    # the lines that waited came out, in order, while the program ran on
+    events memory | jq -s -e '[.[].seq] as $s | length >= 3 and $s == ($s | sort) and ($s | unique | length) == length' >/dev/null
+    "$SCHEMA" --strict "$LOG"
+}
+
 @test "an OOM-killed worker reaped by its own master: post-mortem names it among the gone" {
     CG=$(memcg_create 96M)
     run_in_cg --interval 0.2 -- python3 -c '
