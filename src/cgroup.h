@@ -32,6 +32,12 @@ struct libcgroup_probe {
 void cgroup_libcgroup_start(struct libcgroup_probe *p);
 void cgroup_libcgroup_finish(struct cgroup *cg, struct libcgroup_probe *p, int timeout_ms);
 void cgroup_read_limits(struct cgroup *cg, const struct config *cfg, struct cgroup_limits *lim);
+/* Reads the memory limits again (memory.max or limit_in_bytes, memory.high,
+ * the ancestors'; a Kubernetes in-place resize changes them while the
+ * program runs). True when the limit or the ceiling changed: lim's memory
+ * fields then hold the new ones. Opens files: not at the limit. */
+bool cgroup_refresh_memory_limits(struct cgroup *cg, const struct config *cfg,
+                                  struct cgroup_limits *lim);
 /* After the program is spawned: keep jeinit out of the OOM killer's choice
  * and of a group OOM kill where it may (lim->oom_guard says what happened). */
 void cgroup_guard_oom(struct cgroup_limits *lim);

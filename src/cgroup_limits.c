@@ -184,53 +184,14 @@ static void read_memory_limits(struct cgroup *cg, struct cgroup_limits *lim)
     }
 }
 
-void cgroup_read_limits(struct cgroup *cg, const struct config *cfg, struct cgroup_limits *lim)
+/* What the policy uses for memory: the smallest real limit (none at all
+ * means the machine's memory), and the ceiling under it. */
+static void derive_memory(const struct cgroup *cg, const struct config *cfg,
+                          struct cgroup_limits *lim)
 {
-    char buf[CG_SMALL_FILE], path[CG_PATH_MAX + 32];
-    uint64_t total, avail, best;
-    const char *best_src;
-    ssize_t len;
-    unsigned count;
+    uint64_t best = CG_UNLIMITED;
+    const char *best_src = NULL;
 
-    memset(lim, 0, sizeof(*lim));
-    (void)str_printf(path, sizeof(path), "%s/meminfo", cg->proc_root);
-    len = read_file(path, buf, sizeof(buf));
-    if (len >= 0 && proc_parse_meminfo(buf, (size_t)len, &total, &avail) == 0)
-        set_value(&lim->mem_total, total, "%s MemTotal", path);
-    else
-        warnings_add(&cg->warnings, "cannot read MemTotal from %s", path);
-
-    read_memory_limits(cg, lim);
-
-    if (cg->cpu_dir[0]) {
-        bool v2 = cg_exists_in(cg->cpu_dir, "cpu.max");
-        const char *name = v2 ? "cpu.max" : "cpu.cfs_quota_us";
-        dir_reader read = v2 ? read_cpu_max : read_cfs_quota;
-        uint64_t millis;
-
-        /* the walk skips what it cannot read; our own quota must not vanish silently */
-        if (cg_exists_in(cg->cpu_dir, name) && read(cg->cpu_dir, name, &millis) < 0)
-            warnings_add(&cg->warnings, "cannot parse %s/%s: expected %s", cg->cpu_dir, name,
-                         v2 ? "\"QUOTA PERIOD\" or \"max PERIOD\""
-                            : "a number of microseconds or -1");
-        (void)walk_extreme(cg->cpu_dir, cg->cpu_top, name, read, false, &lim->cpu_quota);
-    }
-    if (cg->cpuset_dir[0]) {
-        static const char *const names[] = {"cpuset.cpus.effective", "cpuset.effective_cpus",
-                                            "cpuset.cpus"};
-        for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-            len = cg_read_in(cg->cpuset_dir, names[i], buf, sizeof(buf));
-            if (len >= 0 && cg_parse_cpulist(buf, (size_t)len, &count) == 0 && count > 0) {
-                set_value(&lim->cpuset_cpus, count, "%s/%s", cg->cpuset_dir, names[i]);
-                break;
-            }
-        }
-    }
-    lim->affinity_cpus = affinity_count();
-
-    /* memory: the smallest real limit; none at all means the machine's memory */
-    best = CG_UNLIMITED;
-    best_src = NULL;
     if (lim->memory_max.present && lim->memory_max.value < best) {
         best = lim->memory_max.value;
         best_src = lim->memory_max.source;
@@ -273,6 +234,52 @@ void cgroup_read_limits(struct cgroup *cg, const struct config *cfg, struct cgro
         (void)str_copy(lim->memory_ceiling_source, sizeof(lim->memory_ceiling_source),
                        lim->memory_high.source);
     }
+}
+
+void cgroup_read_limits(struct cgroup *cg, const struct config *cfg, struct cgroup_limits *lim)
+{
+    char buf[CG_SMALL_FILE], path[CG_PATH_MAX + 32];
+    uint64_t total, avail;
+    ssize_t len;
+    unsigned count;
+
+    memset(lim, 0, sizeof(*lim));
+    (void)str_printf(path, sizeof(path), "%s/meminfo", cg->proc_root);
+    len = read_file(path, buf, sizeof(buf));
+    if (len >= 0 && proc_parse_meminfo(buf, (size_t)len, &total, &avail) == 0)
+        set_value(&lim->mem_total, total, "%s MemTotal", path);
+    else
+        warnings_add(&cg->warnings, "cannot read MemTotal from %s", path);
+
+    read_memory_limits(cg, lim);
+
+    if (cg->cpu_dir[0]) {
+        bool v2 = cg_exists_in(cg->cpu_dir, "cpu.max");
+        const char *name = v2 ? "cpu.max" : "cpu.cfs_quota_us";
+        dir_reader read = v2 ? read_cpu_max : read_cfs_quota;
+        uint64_t millis;
+
+        /* the walk skips what it cannot read; our own quota must not vanish silently */
+        if (cg_exists_in(cg->cpu_dir, name) && read(cg->cpu_dir, name, &millis) < 0)
+            warnings_add(&cg->warnings, "cannot parse %s/%s: expected %s", cg->cpu_dir, name,
+                         v2 ? "\"QUOTA PERIOD\" or \"max PERIOD\""
+                            : "a number of microseconds or -1");
+        (void)walk_extreme(cg->cpu_dir, cg->cpu_top, name, read, false, &lim->cpu_quota);
+    }
+    if (cg->cpuset_dir[0]) {
+        static const char *const names[] = {"cpuset.cpus.effective", "cpuset.effective_cpus",
+                                            "cpuset.cpus"};
+        for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+            len = cg_read_in(cg->cpuset_dir, names[i], buf, sizeof(buf));
+            if (len >= 0 && cg_parse_cpulist(buf, (size_t)len, &count) == 0 && count > 0) {
+                set_value(&lim->cpuset_cpus, count, "%s/%s", cg->cpuset_dir, names[i]);
+                break;
+            }
+        }
+    }
+    lim->affinity_cpus = affinity_count();
+
+    derive_memory(cg, cfg, lim);
 
     /* CPUs: quota, cpuset, affinity, override; the smallest wins */
     lim->cpu_millis = (uint64_t)lim->affinity_cpus * 1000;
@@ -289,6 +296,46 @@ void cgroup_read_limits(struct cgroup *cg, const struct config *cfg, struct cgro
         lim->cpu_millis = cfg->cpu_limit_millis;
         (void)str_copy(lim->cpu_source, sizeof(lim->cpu_source), "--cpu-limit / JEINIT_CPU_LIMIT");
     }
+}
+
+bool cgroup_refresh_memory_limits(struct cgroup *cg, const struct config *cfg,
+                                  struct cgroup_limits *lim)
+{
+    struct cgroup_limits now = *lim;
+    const struct cg_value *had[] = {&lim->memory_max, &lim->memory_ancestors, &lim->memory_high};
+    const struct cg_value *has[] = {&now.memory_max, &now.memory_ancestors, &now.memory_high};
+    int nwarn = cg->warnings.n;
+    unsigned dropped = cg->warnings.dropped;
+
+    now.memory_max = now.memory_high = now.memory_ancestors = now.swap_max = (struct cg_value){0};
+    now.oom_group = (struct cg_value){0};
+    now.memory_ceiling_is_high = now.memory_unlimited = false;
+    read_memory_limits(cg, &now);
+    /* the start line told what could not be read; a later failure is not news */
+    cg->warnings.n = nwarn;
+    cg->warnings.dropped = dropped;
+    for (size_t i = 0; i < ARRAY_SIZE(had); i++) {
+        if (had[i]->present && !has[i]->present)
+            return false; /* a file that went missing is not a limit lifted */
+    }
+    derive_memory(cg, cfg, &now);
+    if (now.memory_limit == lim->memory_limit && now.memory_unlimited == lim->memory_unlimited &&
+        now.memory_ceiling == lim->memory_ceiling &&
+        now.memory_ceiling_is_high == lim->memory_ceiling_is_high)
+        return false;
+    lim->memory_max = now.memory_max;
+    lim->memory_high = now.memory_high;
+    lim->memory_ancestors = now.memory_ancestors;
+    lim->swap_max = now.swap_max;
+    lim->memory_limit = now.memory_limit;
+    lim->memory_unlimited = now.memory_unlimited;
+    (void)str_copy(lim->memory_limit_source, sizeof(lim->memory_limit_source),
+                   now.memory_limit_source);
+    lim->memory_ceiling = now.memory_ceiling;
+    lim->memory_ceiling_is_high = now.memory_ceiling_is_high;
+    (void)str_copy(lim->memory_ceiling_source, sizeof(lim->memory_ceiling_source),
+                   now.memory_ceiling_source);
+    return true;
 }
 
 /* The OOM killer must not pick jeinit. It takes the largest process, but

@@ -237,6 +237,55 @@ void memevents_on_hold(struct loop_source *src, uint32_t events)
     memevents_release(m);
 }
 
+/* The limits a Kubernetes in-place resize (or an operator's write) changes
+ * while the program runs: what the memory lines, the diagnosis, the purge
+ * and the guard above judge against follows them. The allocator's settings
+ * were made for the limit at the start, and stay. */
+#define LIMITS_EVERY_MS 1000
+#define STAY            "; the allocator settings made at the start stay"
+
+void memevents_limits(struct monitor *m, int64_t now)
+{
+    struct cgroup_limits *lim = m->lim;
+    uint64_t before = lim->memory_limit, ceiling_before = lim->memory_ceiling;
+    bool was_unlimited = lim->memory_unlimited;
+    char msg[256], from[24], to[24];
+    uint64_t ceiling;
+    struct jw *w;
+
+    if (m->limits_ms && now - m->limits_ms < LIMITS_EVERY_MS)
+        return;
+    m->limits_ms = now;
+    if (!cgroup_refresh_memory_limits(m->cg, m->cfg, lim))
+        return;
+    ceiling = lim->memory_unlimited && !lim->memory_ceiling_is_high ? 0 : lim->memory_ceiling;
+    m->bounds.ceiling = ceiling;
+    m->bounds.ceiling_is_high = lim->memory_ceiling_is_high;
+    m->policy.ceiling = ceiling;
+    if (before != lim->memory_limit || was_unlimited != lim->memory_unlimited) {
+        report_human_bytes(before, from, sizeof(from));
+        report_human_bytes(lim->memory_limit, to, sizeof(to));
+        (void)str_printf(msg, sizeof(msg), "the memory limit changed: %s to %s%s",
+                         was_unlimited ? "none" : from, lim->memory_unlimited ? "none" : to, STAY);
+    } else {
+        report_human_bytes(ceiling_before, from, sizeof(from));
+        report_human_bytes(lim->memory_ceiling, to, sizeof(to));
+        (void)str_printf(msg, sizeof(msg), "the memory ceiling changed (memory.high): %s to %s%s",
+                         from, to, STAY);
+    }
+    w = log_report(LOG_WARN, "memory_limit");
+    jw_str(w, "msg", msg);
+    jw_u64(w, "limit_bytes", lim->memory_limit);
+    jw_bool(w, "limit_unlimited", lim->memory_unlimited);
+    jw_u64(w, "previous_limit_bytes", before);
+    jw_bool(w, "previous_unlimited", was_unlimited);
+    jw_str(w, "source", lim->memory_limit_source);
+    jw_u64(w, "ceiling_bytes", lim->memory_ceiling);
+    jw_u64(w, "previous_ceiling_bytes", ceiling_before);
+    jw_str(w, "ceiling_source", lim->memory_ceiling_source);
+    log_end(w);
+}
+
 void memevents_on_oom_wait(struct loop_source *src, uint32_t events)
 {
     (void)events;

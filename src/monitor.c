@@ -265,6 +265,8 @@ static void collect(struct monitor *m)
     if (!scan_processes(m)) {
         m->samples_at_limit++;
         memevents_hold(m); /* this line and the next wait for the room */
+    } else {
+        memevents_limits(m, now);
     }
     cgroup_read_usage(m->cg, &m->usage);
     fill_diag_sample(m, &d, now);

@@ -37,7 +37,7 @@
 struct monitor {
     const struct config *cfg;
     struct cgroup *cg;
-    const struct cgroup_limits *lim;
+    struct cgroup_limits *lim; /* jeinit's: a changed limit is followed (memevents_limits) */
     struct diag_bounds bounds; /* what the diagnosis judges against */
     struct agent_hub *hub;     /* NULL without agents */
     struct loop *loop;
@@ -90,6 +90,7 @@ struct monitor {
     int64_t killed_ms;
     uint64_t samples_at_limit; /* that kept the last per-process figures (memevents_tight) */
     int64_t held_ms;           /* since when the log waits (memevents_hold); 0: it does not */
+    int64_t limits_ms;         /* the limits were last read again */
     uint64_t log_holds;
     uint64_t peak_usage, samples, lines;
     yajl_gen scratch;     /* report_memory measures a process's entry in it */
@@ -153,6 +154,9 @@ bool memevents_tight(struct monitor *m);
 void memevents_hold(struct monitor *m);
 void memevents_release(struct monitor *m);
 void memevents_on_hold(struct loop_source *src, uint32_t events);
+/* After a sample that was not at the limit: the memory limits read again
+ * (every second at most); a change is followed, and told. */
+void memevents_limits(struct monitor *m, int64_t now);
 void purge_maybe(struct monitor *m); /* after each sample */
 void purge_on_report(struct loop_source *src, uint32_t events);
 

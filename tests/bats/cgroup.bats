@@ -514,3 +514,22 @@ teardown() {
     TIMEOUT=10 run --separate-stderr timeout -k 5 10 "$JEINIT" --cgroup-root "$root" --inspect
     [ "$status" -eq 0 ]
 }
+
+@test "v2 files changed while the program runs: a new memory.max is followed, a vanished one is not taken for no limit" {
+    local fx max
+    fx=$(fixture_copy v2-cgroupns)
+    fixture_args "$fx"
+    max=$fx/sys/fs/cgroup/memory.max
+    # the program is the operator: 512M, then 256M, then no file, then "max"
+    run --separate-stderr timeout -k 5 30 "$JEINIT" "${FXARGS[@]}" --log-format json --interval 0.2 -- \
+        sh -c 'sleep 0.7; echo 268435456 >"$1"; sleep 1.5; rm "$1"; sleep 1.5; echo max >"$1"; sleep 1.5' \
+        sh "$max"
+    [ "$status" -eq 0 ]
+    [ "$(events memory_limit | wc -l)" -eq 2 ]
+    events memory_limit | jq -s -e --arg f "$max" '
+        .[0].previous_limit_bytes == 536870912 and .[0].limit_bytes == 268435456 and .[0].source == $f and
+        (.[0].limit_unlimited | not) and .[1].previous_limit_bytes == 268435456 and .[1].limit_unlimited and
+        (.[1].msg | startswith("the memory limit changed: 256 MiB to none"))' >/dev/null
+    event_last exit '.memory.limit_bytes > 536870912'
+    "$ROOT/tests/schema/validate.py" --strict <(printf '%s\n' "$stderr")
+}

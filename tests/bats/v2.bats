@@ -141,6 +141,32 @@ inspect_in() {
         and .limits.cpus == 2 and .warnings == []'
 }
 
+@test "v2: an in-place resize (memory.max, then memory.high, written while the program runs) is followed and told" {
+    local d bg
+    d=$(cg resize memory.max=256M)
+    in_cg "$d" timeout -k 5 120 unshare --pid --fork --mount-proc --kill-child \
+        "$JEINIT" --log-format json --interval 0.5 -- "$MEMHOG" hold 12 0 40 >/dev/null 2>"$LOG" &
+    bg=$!
+    wait_for_line "$LOG" 40 '"event":"memory"'
+    echo 128M >"$d/memory.max"
+    wait_for_line "$LOG" 20 '"event":"memory_limit"'
+    echo 96M >"$d/memory.high"
+    wait_for_line "$LOG" 20 '"event":"memory_limit".*"ceiling_bytes":100663296'
+    status=0
+    wait "$bg" || status=$?
+    stderr=$(cat "$LOG")
+    [ "$status" -eq 0 ]
+    [ "$(events memory_limit | wc -l)" -eq 2 ]
+    events memory_limit | jq -s -e --arg d "$d" '
+        .[0].previous_limit_bytes == 268435456 and .[0].limit_bytes == 134217728 and
+        .[0].source == $d + "/memory.max" and
+        .[1].limit_bytes == 134217728 and .[1].previous_ceiling_bytes == 134217728 and
+        .[1].ceiling_bytes == 100663296 and .[1].ceiling_source == $d + "/memory.high" and
+        (.[1].msg | startswith("the memory ceiling changed (memory.high): 128 MiB to 96 MiB"))' >/dev/null
+    event_last memory '.limit_bytes == 134217728 and .ceiling_bytes == 100663296'
+    "$SCHEMA" --strict "$LOG"
+}
+
 @test "v2: a hog crosses memory.high (memory_high events), then memory.max: OOM kill, post-mortem, exit 137" {
     local d
     d=$(cg hog memory.high=48M memory.max=64M memory.swap.max=0)
