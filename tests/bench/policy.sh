@@ -91,6 +91,13 @@ run_one() {
         [ "$real_cgroups" = 1 ] || cmd+=(--memory-limit "${mem}i" --cpu-limit "$cpus")
         cmd+=(-- "$frag")
         ;;
+    jeinit-narenas*)
+        # balanced with the user's narenas (the decay still steered)
+        cmd=(env -u LD_PRELOAD MALLOC_CONF="narenas:${config#jeinit-narenas}" "$jeinit" --log-format json)
+        [ "$mode" = workers ] && cmd+=(--workers 4)
+        [ "$real_cgroups" = 1 ] || cmd+=(--memory-limit "${mem}i" --cpu-limit "$cpus")
+        cmd+=(-- "$frag")
+        ;;
     jeinit-*)
         cmd=(env -u LD_PRELOAD -u MALLOC_CONF "$jeinit" --log-format json --profile "${config#jeinit-}")
         [ "$mode" = workers ] && cmd+=(--workers 4)
