@@ -210,6 +210,12 @@ bool memevents_tight(struct monitor *m)
 
 void memevents_hold(struct monitor *m)
 {
+    /* with memory.oom.group an OOM kill takes the whole group: no bystander
+     * is left for a charge to kill, and jeinit, unless spared (-1000), dies
+     * with the group, taking a held line with it: the last lines before the
+     * kill are the evidence, so they go out at once */
+    if (m->lim->oom_group.present && m->lim->oom_group.value == 1)
+        return;
     if (m->held_ms || m->hold_tfd < 0 || timer_arm(m->hold_tfd, HOLD_CHECK_MS, HOLD_CHECK_MS) < 0)
         return;
     m->held_ms = now_mono_ms();
