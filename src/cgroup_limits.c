@@ -323,18 +323,8 @@ bool cgroup_refresh_memory_limits(struct cgroup *cg, const struct config *cfg,
         now.memory_ceiling == lim->memory_ceiling &&
         now.memory_ceiling_is_high == lim->memory_ceiling_is_high)
         return false;
-    lim->memory_max = now.memory_max;
-    lim->memory_high = now.memory_high;
-    lim->memory_ancestors = now.memory_ancestors;
-    lim->swap_max = now.swap_max;
-    lim->memory_limit = now.memory_limit;
-    lim->memory_unlimited = now.memory_unlimited;
-    (void)str_copy(lim->memory_limit_source, sizeof(lim->memory_limit_source),
-                   now.memory_limit_source);
-    lim->memory_ceiling = now.memory_ceiling;
-    lim->memory_ceiling_is_high = now.memory_ceiling_is_high;
-    (void)str_copy(lim->memory_ceiling_source, sizeof(lim->memory_ceiling_source),
-                   now.memory_ceiling_source);
+    now.oom_group = lim->oom_group; /* as at the start, which the OOM guard was chosen by */
+    *lim = now;
     return true;
 }
 

@@ -201,10 +201,9 @@ bool memevents_tight(struct monitor *m)
  * torn down, that charge is a second OOM kill (after the guard above, 5
  * runs in 300 of tests/bench/oomrace.sh had one, 0 with the hold: jeinit's
  * write(), or the first touch of a table's page, dmesg said). The victim's
- * memory is back
- * within milliseconds per 100 MB; a cgroup that stays at the limit (a
- * program that holds there) gets its lines HOLD_MAX_MS late, stamped with
- * their own time. */
+ * memory is back within milliseconds per 100 MB; a cgroup that stays at the
+ * limit (a program that holds there) gets its lines HOLD_MAX_MS late,
+ * stamped with their own time. */
 #define HOLD_CHECK_MS 20
 #define HOLD_MAX_MS   2000
 
@@ -256,7 +255,6 @@ void memevents_limits(struct monitor *m, int64_t now)
     uint64_t before = lim->memory_limit, ceiling_before = lim->memory_ceiling;
     bool was_unlimited = lim->memory_unlimited;
     char msg[256], from[24], to[24];
-    uint64_t ceiling;
     struct jw *w;
 
     if (m->limits_ms && now - m->limits_ms < LIMITS_EVERY_MS)
@@ -264,10 +262,8 @@ void memevents_limits(struct monitor *m, int64_t now)
     m->limits_ms = now;
     if (!cgroup_refresh_memory_limits(m->cg, m->cfg, lim))
         return;
-    ceiling = lim->memory_unlimited && !lim->memory_ceiling_is_high ? 0 : lim->memory_ceiling;
-    m->bounds.ceiling = ceiling;
+    m->bounds.ceiling = m->policy.ceiling = mon_ceiling(lim);
     m->bounds.ceiling_is_high = lim->memory_ceiling_is_high;
-    m->policy.ceiling = ceiling;
     if (before != lim->memory_limit || was_unlimited != lim->memory_unlimited) {
         report_human_bytes(before, from, sizeof(from));
         report_human_bytes(lim->memory_limit, to, sizeof(to));

@@ -421,8 +421,7 @@ int monitor_init(struct monitor *m, const struct config *cfg, struct cgroup *cg,
     memset(m, 0, sizeof(*m));
     m->tick_tfd = m->collect_tfd = m->purge_tfd = m->oom_tfd = m->hold_tfd = -1;
     heapprof_init(&m->heap, false, NULL, hub, loop, interval); /* jeinit.c turns it on */
-    logpolicy_init(&m->policy, cfg->heartbeat_ms, cfg->interval_ms,
-                   lim->memory_unlimited && !lim->memory_ceiling_is_high ? 0 : lim->memory_ceiling,
+    logpolicy_init(&m->policy, cfg->heartbeat_ms, cfg->interval_ms, mon_ceiling(lim),
                    cfg->purge_at_percent, (unsigned)MON_FAST_PCT);
     m->tree.procfd = -1;
     m->cfg = cfg;
@@ -430,7 +429,7 @@ int monitor_init(struct monitor *m, const struct config *cfg, struct cgroup *cg,
     cgroup_guard_oom(lim);
     m->lim = lim;
     m->bounds = (struct diag_bounds){
-        .ceiling = lim->memory_unlimited && !lim->memory_ceiling_is_high ? 0 : lim->memory_ceiling,
+        .ceiling = mon_ceiling(lim),
         .ceiling_is_high = lim->memory_ceiling_is_high,
         .pressure_pct = (double)cfg->pressure_percent,
     };

@@ -139,6 +139,13 @@ static inline uint64_t mon_delta(uint64_t now, uint64_t before)
     return now - before;
 }
 
+/* What usage is judged against (lines, diagnosis, log policy): the ceiling,
+ * 0 when there is none (no limit and no memory.high). */
+static inline uint64_t mon_ceiling(const struct cgroup_limits *lim)
+{
+    return lim->memory_unlimited && !lim->memory_ceiling_is_high ? 0 : lim->memory_ceiling;
+}
+
 void memevents_check(struct monitor *m); /* after each sample */
 /* at exit: now, the counters read then */
 void memevents_final(struct monitor *m, const struct cgroup_usage *now);
